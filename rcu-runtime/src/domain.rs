@@ -1,0 +1,89 @@
+//! All the state of one RCU engine instance.
+//!
+//! The process uses one global [`Domain`] (see [`crate::engine`]); the loom models create a fresh
+//! one per execution, so that they check exactly the code the global one runs.
+
+use crate::callbacks::CallbackQueue;
+use crate::gp::GpSequence;
+use crate::reader::{NEST_ONE, ReaderNode};
+use crate::sync::{Arc, AtomicUsize, Mutex};
+use crate::waker::GpWaker;
+
+/// Readers, the grace-period counter and sequence, and the callback queue of one RCU engine.
+pub struct Domain {
+    /// The value a reader copies into its counter at its outermost `lock`: depth 1 and the current
+    /// phase. Written only by the grace-period leader (one at a time).
+    pub(crate) gp_ctr: AtomicUsize,
+    /// Every registered reader.
+    pub(crate) registry: Mutex<Vec<Arc<ReaderNode>>>,
+    /// How a waiting grace period sleeps and gets woken.
+    pub(crate) waker: GpWaker,
+    /// Grace-period numbering, sharing and polling.
+    pub(crate) seq: GpSequence,
+    /// Callbacks waiting for a grace period.
+    pub(crate) callbacks: CallbackQueue,
+}
+
+impl Domain {
+    /// Creates an engine with no readers and no pending callbacks.
+    #[cfg(not(loom))]
+    pub(crate) const fn new() -> Self {
+        Self {
+            gp_ctr: AtomicUsize::new(NEST_ONE),
+            registry: Mutex::new(Vec::new()),
+            waker: GpWaker::new(),
+            seq: GpSequence::new(),
+            callbacks: CallbackQueue::new(),
+        }
+    }
+
+    /// Creates an engine with no readers and no pending callbacks.
+    #[cfg(loom)]
+    pub fn new() -> Self {
+        Self {
+            gp_ctr: AtomicUsize::new(NEST_ONE),
+            registry: Mutex::new(Vec::new()),
+            waker: GpWaker::new(),
+            seq: GpSequence::new(),
+            callbacks: CallbackQueue::new(),
+        }
+    }
+
+    /// Adds a reader; from now on grace periods wait for its critical sections.
+    pub fn register(&self, reader: Arc<ReaderNode>) {
+        crate::sync::lock(&self.registry).push(reader);
+    }
+
+    /// Removes a reader whose thread will run no more RCU code, and marks it idle.
+    pub fn unregister(&self, reader: &Arc<ReaderNode>) {
+        crate::sync::lock(&self.registry).retain(|r| !Arc::ptr_eq(r, reader));
+        // A grace period may still hold the node in its snapshot: make it see an idle reader.
+        reader.retire(self);
+    }
+}
+
+/// What the loom models drive directly (the process-wide API binds these to thread-locals and a
+/// worker thread, which loom cannot model).
+#[cfg(loom)]
+impl Domain {
+    /// Runs a full grace period (shared with concurrent callers).
+    pub fn synchronize(&self) {
+        let target = self.seq.snapshot();
+        self.seq.wait_for(self, target);
+    }
+
+    /// Queues a callback, as `call_rcu` does.
+    ///
+    /// # Safety
+    ///
+    /// As for [`call_rcu`](crate::RcuHead).
+    pub unsafe fn call_rcu(&self, head: core::ptr::NonNull<crate::RcuHead>, func: crate::RcuCallback) {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.callbacks.push(head, func) };
+    }
+
+    /// Runs one batch of the callback worker; returns the number of callbacks still pending.
+    pub fn run_callbacks(&self) -> usize {
+        self.process_callbacks()
+    }
+}

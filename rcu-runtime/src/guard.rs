@@ -1,0 +1,177 @@
+//! The read side as users see it: [`read_lock`], [`Guard`] and thread registration.
+
+use core::cell::{Cell, RefCell};
+use core::fmt;
+use core::marker::PhantomData;
+use core::ptr;
+
+use crate::engine::{domain, start};
+use crate::reader::ReaderNode;
+use crate::sync::Arc;
+
+thread_local! {
+    /// This thread's reader, or null before registration and after deregistration. Const-
+    /// initialized and without destructor, so the read side pays one TLS load for it.
+    static READER: Cell<*const ReaderNode> = const { Cell::new(ptr::null()) };
+    /// Keeps this thread's reader alive and unregisters it when the thread exits.
+    static REGISTRATION: RefCell<Option<Registration>> = const { RefCell::new(None) };
+}
+
+/// Owns a thread's registration; dropped by the thread-local destructors at thread exit.
+struct Registration(Arc<ReaderNode>);
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        READER.set(ptr::null());
+        domain().unregister(&self.0);
+    }
+}
+
+/// Registers the current thread as a reader and returns its node.
+#[cold]
+#[inline(never)]
+fn register_current_thread() -> *const ReaderNode {
+    start();
+    let thread = std::thread::current();
+    let node = Arc::new(ReaderNode::new(thread.name().map(str::to_owned), current_tid()));
+    let raw = Arc::as_ptr(&node);
+    domain().register(Arc::clone(&node));
+    let kept = REGISTRATION.try_with(|registration| {
+        *registration.borrow_mut() = Some(Registration(Arc::clone(&node)));
+    });
+    if kept.is_err() {
+        // The thread is already running its thread-local destructors: nothing can unregister it
+        // at exit any more, so the registry keeps the node for good. It stays idle outside this
+        // last critical section, so it never holds a grace period up.
+        core::mem::forget(node);
+    }
+    READER.set(raw);
+    raw
+}
+
+/// The OS thread id, for stall reports.
+pub(crate) fn current_tid() -> i64 {
+    // SAFETY: gettid has no preconditions and cannot fail.
+    i64::from(unsafe { libc::gettid() })
+}
+
+/// Evidence that the current thread is inside an RCU read-side critical section.
+///
+/// While a `Guard` lives, no grace period that starts after the guard was created can complete,
+/// so everything reachable through RCU-protected pointers when the guard was taken stays valid
+/// until the guard is dropped. Guards nest: the section ends when the outermost one is dropped.
+///
+/// A guard costs a thread-local load and two plain stores to a counter of the thread's own; it is
+/// not `Send` or `Sync`, because the section belongs to the thread that entered it.
+///
+/// ```
+/// use rcu_runtime::{read_lock, is_reading, Guard};
+///
+/// assert!(!is_reading());
+/// let outer = read_lock();
+/// {
+///     let _inner = Guard::new(); // nests
+///     assert!(is_reading());
+/// }
+/// assert!(is_reading());
+/// drop(outer);
+/// assert!(!is_reading());
+/// ```
+#[must_use = "the read-side critical section ends as soon as the guard is dropped"]
+pub struct Guard {
+    /// `!Send` and `!Sync`: the critical section belongs to the thread that entered it.
+    _not_send_sync: PhantomData<*mut ()>,
+}
+
+impl Guard {
+    /// Enters a read-side critical section; the same as [`read_lock`].
+    #[inline]
+    pub fn new() -> Self {
+        read_lock()
+    }
+}
+
+impl Default for Guard {
+    #[inline]
+    fn default() -> Self {
+        read_lock()
+    }
+}
+
+impl fmt::Debug for Guard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Guard")
+    }
+}
+
+impl Drop for Guard {
+    #[inline]
+    fn drop(&mut self) {
+        let node = READER.get();
+        if node.is_null() {
+            // The thread's registration was already torn down (a guard kept in a thread-local
+            // that is destroyed after ours); deregistration marked the reader idle.
+            return;
+        }
+        // SAFETY: a non-null `READER` points to the node kept alive by this thread's
+        // `Registration` (or leaked for good), which outlives every use on this thread.
+        unsafe { (*node).unlock(domain()) };
+    }
+}
+
+/// Enters a read-side critical section and returns the [`Guard`] that ends it.
+///
+/// The first call on a thread registers the thread (the thread unregisters itself when it
+/// exits); every later call is a thread-local load and two stores.
+///
+/// ```
+/// use rcu_runtime::{read_lock, Rcu};
+///
+/// let shared = Rcu::new(Box::new(42));
+/// let guard = read_lock();
+/// assert_eq!(shared.dereference(&guard).copied(), Some(42));
+/// ```
+#[inline]
+pub fn read_lock() -> Guard {
+    let mut node = READER.get();
+    if node.is_null() {
+        node = register_current_thread();
+    }
+    // SAFETY: `node` is this thread's registered reader, alive for as long as the thread can run
+    // RCU code (see `Guard::drop`).
+    unsafe { (*node).lock(domain()) };
+    Guard { _not_send_sync: PhantomData }
+}
+
+/// Whether the current thread is inside a read-side critical section.
+///
+/// ```
+/// let g = rcu_runtime::read_lock();
+/// assert!(rcu_runtime::is_reading());
+/// drop(g);
+/// assert!(!rcu_runtime::is_reading());
+/// ```
+#[inline]
+pub fn is_reading() -> bool {
+    let node = READER.get();
+    // SAFETY: as in `Guard::drop`, a non-null `READER` is this thread's live reader.
+    !node.is_null() && unsafe { (*node).is_reading() }
+}
+
+/// Panics with an explanation if the current thread is inside a read-side critical section.
+///
+/// `what` names the blocking operation; blocking there would wait for the caller's own guard.
+#[track_caller]
+pub(crate) fn assert_not_reading(what: &str) {
+    assert!(
+        !is_reading(),
+        "{what} called inside an RCU read-side critical section on the same thread: it waits for \
+         a grace period, which waits for this thread's own Guard, so it would deadlock. Drop \
+         every Guard first, or reclaim asynchronously (call_rcu, defer_rcu, RcuOld::defer_drop)."
+    );
+}
+
+/// The node of the current thread, if registered (for the fork handler).
+pub(crate) fn current_reader() -> *const ReaderNode {
+    READER.get()
+}

@@ -1,0 +1,150 @@
+//! The callback head embedded in objects freed through `call_rcu`.
+
+use core::cell::UnsafeCell;
+use core::fmt;
+use core::ptr::{self, NonNull};
+
+/// The function a queued [`RcuHead`] runs once its grace period has elapsed.
+///
+/// It receives the head it was queued with and owns the object around it from then on.
+pub type RcuCallback = unsafe fn(NonNull<RcuHead>);
+
+/// Two words that let an object be queued for [`call_rcu`](crate::call_rcu) without allocating.
+///
+/// Embed it in a struct, implement [`HasRcuHead`] (or let `#[derive(RcuProtected)]` do it with a
+/// `#[rcu_head]` field), and the struct can be freed after a grace period through
+/// [`RcuOld::drop_async`](crate::RcuOld::drop_async) or `call_rcu` directly.
+///
+/// ```
+/// use rcu_runtime::RcuHead;
+/// assert_eq!(core::mem::size_of::<RcuHead>(), 2 * core::mem::size_of::<usize>());
+/// ```
+///
+/// # Invariants
+///
+/// While the head is not queued, both words are unused and hold whatever the last use left.
+/// While it is queued (from `call_rcu` until its callback starts), the callback queue owns both
+/// words: `next` links it to the next queued head and `func` holds the callback.
+#[repr(C)]
+pub struct RcuHead {
+    next: UnsafeCell<*mut RcuHead>,
+    func: UnsafeCell<Option<RcuCallback>>,
+}
+
+// SAFETY: an `RcuHead` carries no data of its own that a thread could observe: its two words are
+// written only by `call_rcu` (whose caller hands over exclusive ownership of the head) and read
+// only by the callback queue that owns the head from then on. Moving or sharing a head that is not
+// queued gives access to nothing.
+unsafe impl Send for RcuHead {}
+// SAFETY: as for `Send`: `&RcuHead` offers no operation at all.
+unsafe impl Sync for RcuHead {}
+
+impl RcuHead {
+    /// Creates a head that is not queued.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self { next: UnsafeCell::new(ptr::null_mut()), func: UnsafeCell::new(None) }
+    }
+
+    /// Records the callback and the link to the next head while the head is being queued.
+    ///
+    /// # Safety
+    ///
+    /// The caller owns `head` exclusively (it is not queued and nothing else accesses it).
+    pub(crate) unsafe fn prepare(head: NonNull<RcuHead>, func: RcuCallback, next: *mut RcuHead) {
+        // SAFETY: the caller owns the head exclusively, so writing both words races with nothing.
+        unsafe {
+            *(*head.as_ptr()).func.get() = Some(func);
+            *(*head.as_ptr()).next.get() = next;
+        }
+    }
+
+    /// Updates the link of a head that the caller is queueing.
+    ///
+    /// # Safety
+    ///
+    /// As for [`RcuHead::prepare`].
+    pub(crate) unsafe fn set_next(head: NonNull<RcuHead>, next: *mut RcuHead) {
+        // SAFETY: the caller owns the head exclusively.
+        unsafe { *(*head.as_ptr()).next.get() = next };
+    }
+
+    /// Reads the link of a queued head.
+    ///
+    /// # Safety
+    ///
+    /// The caller owns the queue that holds `head`, and the write of the link happens before
+    /// this read.
+    pub(crate) unsafe fn next(head: NonNull<RcuHead>) -> *mut RcuHead {
+        // SAFETY: by the caller's contract the queue owns the head and the write is visible.
+        unsafe { *(*head.as_ptr()).next.get() }
+    }
+
+    /// Reads the callback of a queued head.
+    ///
+    /// # Safety
+    ///
+    /// As for [`RcuHead::next`]; the head must have been queued with [`RcuHead::prepare`].
+    pub(crate) unsafe fn func(head: NonNull<RcuHead>) -> RcuCallback {
+        // SAFETY: by the caller's contract the queue owns the head and `prepare` stored `Some`.
+        let func = unsafe { *(*head.as_ptr()).func.get() };
+        func.expect("a queued RcuHead always has a callback")
+    }
+}
+
+impl Default for RcuHead {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for RcuHead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RcuHead").finish_non_exhaustive()
+    }
+}
+
+/// A struct with an embedded [`RcuHead`], so that it can be freed through `call_rcu`.
+///
+/// `#[derive(RcuProtected)]` implements it for a struct with a `#[rcu_head]` field, on top of
+/// that field's [`HasField`](crate::HasField) impl. By hand:
+///
+/// ```
+/// use rcu_runtime::{Field, HasField, HasRcuHead, RcuHead};
+///
+/// struct Node { value: u64, head: RcuHead }
+///
+/// // SAFETY: `Type` and `OFFSET` are those of `Node::head`.
+/// unsafe impl HasField<Field<1>> for Node {
+///     type Type = RcuHead;
+///     const OFFSET: usize = core::mem::offset_of!(Node, head);
+/// }
+///
+/// // SAFETY: both methods go through the `HasField` impl of the `head` field.
+/// unsafe impl HasRcuHead for Node {
+///     fn raw_get_rcu_head(this: *mut Self) -> *mut RcuHead {
+///         <Self as HasField<Field<1>>>::raw_get_field(this)
+///     }
+///     unsafe fn rcu_head_container_of(head: *mut RcuHead) -> *mut Self {
+///         // SAFETY: forwarded from the caller.
+///         unsafe { <Self as HasField<Field<1>>>::field_container_of(head) }
+///     }
+/// }
+/// ```
+///
+/// # Safety
+///
+/// [`HasRcuHead::raw_get_rcu_head`] must return a pointer to an `RcuHead` that is a field of
+/// `*this` (same provenance), and [`HasRcuHead::rcu_head_container_of`] must be its inverse.
+pub unsafe trait HasRcuHead: Sized {
+    /// Projects a pointer to the struct to a pointer to its `RcuHead`, dereferencing nothing.
+    fn raw_get_rcu_head(this: *mut Self) -> *mut RcuHead;
+
+    /// Goes back from a pointer to the embedded `RcuHead` to the struct that contains it.
+    ///
+    /// # Safety
+    ///
+    /// `head` must have been returned by [`HasRcuHead::raw_get_rcu_head`] for a value that is
+    /// still alive, with provenance over the whole value.
+    unsafe fn rcu_head_container_of(head: *mut RcuHead) -> *mut Self;
+}

@@ -1,0 +1,94 @@
+//! Userspace read-copy-update, shaped after the Linux kernel's Rust RCU API.
+//!
+//! Readers enter a read-side critical section with [`read_lock`] (a thread-local load and two
+//! plain stores) and follow RCU-protected pointers ([`Rcu`]) without locks or atomic
+//! read-modify-writes. Updaters publish a new version with a single atomic store and reclaim the
+//! old one after a *grace period*: synchronously ([`synchronize_rcu`], [`RcuOld`]'s drop) or
+//! asynchronously ([`call_rcu`], [`defer_rcu`], [`RcuOld::drop_async`], [`RcuBox`]).
+//!
+//! ```
+//! use rcu_runtime::{read_lock, Rcu};
+//! use std::pin::pin;
+//!
+//! let mut config = pin!(Rcu::new(Box::new(String::from("v1"))));
+//!
+//! // Readers, on any thread: no lock, no atomic read-modify-write.
+//! let guard = read_lock();
+//! assert_eq!(config.dereference(&guard).map(|s| s.as_str()), Some("v1"));
+//! drop(guard);
+//!
+//! // The updater publishes a new version and frees the old one after a grace period.
+//! let old = config.as_mut().replace(Box::new(String::from("v2")));
+//! drop(old); // waits for the readers that might still see "v1"
+//! ```
+//!
+//! The engine follows liburcu's memb flavour: per-thread counters, a phase-flipping global
+//! counter, and `membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)` on the grace-period side (full
+//! fences when membarrier is not available, see [`config`]). Callbacks run on a worker thread in
+//! batches, one grace period per batch, with backpressure past a bound.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod callbacks;
+#[cfg_attr(not(loom), expect(unreachable_pub, reason = "public only for the loom models"))]
+mod domain;
+mod gp;
+mod head;
+mod membarrier;
+#[cfg_attr(not(loom), expect(unreachable_pub, reason = "public only for the loom models"))]
+mod reader;
+mod sync;
+mod waker;
+
+pub mod field;
+
+pub mod config;
+#[cfg(not(loom))]
+mod engine;
+#[cfg(not(loom))]
+mod foreign;
+#[cfg(not(loom))]
+mod fork;
+#[cfg(not(loom))]
+mod guard;
+#[cfg(not(loom))]
+mod old;
+#[cfg(not(loom))]
+mod rcu;
+#[cfg(not(loom))]
+mod rcu_box;
+#[cfg(not(loom))]
+mod stats;
+#[cfg(not(loom))]
+mod worker;
+
+pub use field::{Field, HasField, HasPinnedField};
+pub use head::{HasRcuHead, RcuCallback, RcuHead};
+
+#[cfg(not(loom))]
+pub use callbacks::{call_rcu, defer_rcu, rcu_barrier};
+#[cfg(not(loom))]
+pub use gp::{GpState, start_poll, synchronize_rcu};
+#[cfg(not(loom))]
+pub use guard::{Guard, is_reading, read_lock};
+#[cfg(not(loom))]
+pub use foreign::{ForeignOwnable, ForeignOwnableRcu};
+#[cfg(not(loom))]
+pub use old::RcuOld;
+#[cfg(not(loom))]
+pub use rcu::Rcu;
+#[cfg(not(loom))]
+pub use rcu_box::RcuBox;
+#[cfg(not(loom))]
+pub use stats::{Stats, stats};
+
+// BEGIN field projection
+// END field projection
+
+/// The engine's internals, for the loom models in `tests/loom.rs` only.
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod __loom {
+    pub use crate::domain::Domain;
+    pub use crate::reader::ReaderNode;
+}

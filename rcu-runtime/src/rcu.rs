@@ -1,0 +1,193 @@
+//! The RCU-protected pointer.
+
+use core::ffi::c_void;
+use core::fmt;
+use core::marker::{PhantomData, PhantomPinned};
+use core::pin::Pin;
+use core::ptr::{self, NonNull};
+use core::sync::atomic::{AtomicPtr, Ordering};
+
+use crate::{ForeignOwnable, Guard, RcuOld};
+
+/// A pointer that readers follow without locks while an updater replaces what it points to.
+///
+/// Readers call [`dereference`](Rcu::dereference) with a [`Guard`] and get a borrow that lives as
+/// long as the guard, even if the pointer is replaced meanwhile. The updater goes through
+/// `Pin<&mut Rcu<P>>` ([`replace`](Rcu::replace), [`copy_update`](Rcu::copy_update),
+/// [`take`](Rcu::take)) and gets the unpublished old value back as an [`RcuOld`], which frees it
+/// only after a grace period.
+///
+/// Why `Pin<&mut Self>`: updaters must exclude each other (two updaters would both get the same
+/// old value and free it twice), and a plain `&mut Rcu` would let safe code `mem::swap` two
+/// `Rcu`s, a non-atomic move that readers reaching them through shared references would observe
+/// half done. `Rcu` is therefore `!Unpin`, and a struct that contains one pins it structurally
+/// (see `#[derive(RcuProtected)]` and [`RcuMutex`](crate::RcuMutex)).
+///
+/// ```
+/// use rcu_runtime::{read_lock, Rcu};
+/// use std::pin::pin;
+///
+/// let mut rcu = pin!(Rcu::new(Box::new(1)));
+/// let guard = read_lock();
+/// let one = rcu.dereference(&guard);
+/// drop(guard);
+/// let old = rcu.as_mut().replace(Box::new(2)).unwrap();
+/// assert_eq!(*old.wait(), 1); // a grace period, then the old box is ours again
+/// assert_eq!(rcu.dereference(&read_lock()).copied(), Some(2));
+/// # let _ = one;
+/// ```
+///
+/// # Invariants
+///
+/// `ptr` is null or a pointer from `P::into_foreign` that this `Rcu` owns.
+pub struct Rcu<P: ForeignOwnable> {
+    ptr: AtomicPtr<c_void>,
+    _owns: PhantomData<P>,
+    _pinned: PhantomPinned,
+}
+
+// SAFETY: an `Rcu<P>` owns a `P`; sending it sends the `P` (which the receiving thread may drop).
+unsafe impl<P: ForeignOwnable + Send> Send for Rcu<P> {}
+// SAFETY: through `&Rcu<P>` other threads only get `P::Borrowed` (shared access to the pointee),
+// which `P: Sync` makes safe to have on several threads; replacing or dropping the `P` needs
+// `Pin<&mut Rcu>` or ownership, which `&Rcu` does not give.
+unsafe impl<P: ForeignOwnable + Sync> Sync for Rcu<P> {}
+
+impl<P: ForeignOwnable> Rcu<P> {
+    /// Creates a pointer that publishes `value`.
+    pub fn new(value: P) -> Self {
+        // INVARIANT: `into_foreign` gives a non-null pointer that we now own.
+        Self { ptr: AtomicPtr::new(value.into_foreign()), _owns: PhantomData, _pinned: PhantomPinned }
+    }
+
+    /// Creates a pointer that publishes nothing.
+    ///
+    /// ```
+    /// use rcu_runtime::{read_lock, Rcu};
+    /// static EMPTY: Rcu<Box<u32>> = Rcu::null();
+    /// assert!(EMPTY.dereference(&read_lock()).is_none());
+    /// ```
+    pub const fn null() -> Self {
+        // INVARIANT: null.
+        Self { ptr: AtomicPtr::new(ptr::null_mut()), _owns: PhantomData, _pinned: PhantomPinned }
+    }
+
+    /// Reads the pointer inside a read-side critical section.
+    ///
+    /// The borrow lives as long as the guard, not as long as `&self`: whatever the updater does
+    /// meanwhile, the value is freed only after a grace period, which waits for this guard.
+    #[inline]
+    pub fn dereference<'rcu>(&self, _guard: &'rcu Guard) -> Option<P::Borrowed<'rcu>> {
+        // Acquire: pairs with the Release store that published the pointer, so the pointee's
+        // initialization is visible. (The kernel relies on address dependencies with a Relaxed
+        // load; the Rust memory model offers no such guarantee in userspace.)
+        let ptr = self.ptr.load(Ordering::Acquire);
+        if ptr.is_null() {
+            return None;
+        }
+        // SAFETY: `ptr` came from `P::into_foreign` (invariant). `from_foreign` is called on it
+        // only by `RcuOld` or `Rcu::drop`, both after a grace period that starts after the pointer
+        // was unpublished, so after this guard's critical section, which outlives `'rcu`.
+        Some(unsafe { P::borrow(ptr) })
+    }
+
+    /// Whether the pointer publishes nothing right now.
+    pub fn is_null(&self) -> bool {
+        self.ptr.load(Ordering::Relaxed).is_null()
+    }
+
+    /// Publishes what `f` makes of the current value (`None` unpublishes) and returns the old one.
+    ///
+    /// `f` sees the current value, borrowed; it typically copies it, changes the copy and returns
+    /// it. Readers see either the old value or the new one, never a mix.
+    ///
+    /// ```
+    /// use rcu_runtime::Rcu;
+    /// use std::pin::pin;
+    ///
+    /// let mut list = pin!(Rcu::new(Box::new(vec![1, 2])));
+    /// let old = list.as_mut().copy_update(|cur| {
+    ///     let mut next = cur.cloned().unwrap_or_default();
+    ///     next.push(3);
+    ///     Some(Box::new(next))
+    /// });
+    /// assert_eq!(*old.unwrap().wait(), vec![1, 2]);
+    /// ```
+    pub fn copy_update<F>(self: Pin<&mut Self>, f: F) -> Option<RcuOld<P>>
+    where
+        F: FnOnce(Option<P::Borrowed<'_>>) -> Option<P>,
+    {
+        let this = self.into_ref().get_ref();
+        // Relaxed: `Pin<&mut Self>` makes us the only updater, and earlier updates by other
+        // threads happen before ours through whatever gave us the `Pin<&mut Self>`.
+        let old = this.ptr.load(Ordering::Relaxed);
+        let current = if old.is_null() {
+            None
+        } else {
+            // SAFETY: `old` came from `P::into_foreign` (invariant) and is reclaimed by no one
+            // while `f` runs: only this updater could, and it is busy here.
+            Some(unsafe { P::borrow(old) })
+        };
+        let new = f(current).map_or(ptr::null_mut(), P::into_foreign);
+        // Release: pairs with the Acquire load in `dereference`, publishing the new value's
+        // initialization.
+        // INVARIANT: `new` is null or fresh from `P::into_foreign`; ownership of `old` moves to
+        // the `RcuOld` below.
+        this.ptr.store(new, Ordering::Release);
+        // SAFETY: `old` is unpublished by the store above and owned by us.
+        NonNull::new(old).map(|old| unsafe { RcuOld::from_unpublished(old) })
+    }
+
+    /// Publishes `new` and returns the old value, if any.
+    pub fn replace(self: Pin<&mut Self>, new: P) -> Option<RcuOld<P>> {
+        self.copy_update(|_| Some(new))
+    }
+
+    /// Unpublishes the value and returns it, if any.
+    ///
+    /// ```
+    /// use rcu_runtime::{read_lock, Rcu};
+    /// use std::pin::pin;
+    ///
+    /// let mut rcu = pin!(Rcu::new(Box::new("gone")));
+    /// rcu.as_mut().take().unwrap().defer_drop();
+    /// assert!(rcu.dereference(&read_lock()).is_none());
+    /// ```
+    pub fn take(self: Pin<&mut Self>) -> Option<RcuOld<P>> {
+        self.copy_update(|_| None)
+    }
+}
+
+impl<P: ForeignOwnable> Drop for Rcu<P> {
+    /// Waits for a grace period, then drops the value (on the callback worker: see [`RcuOld`]).
+    ///
+    /// # Panics
+    ///
+    /// When non-null, inside a read-side critical section on the same thread (see [`RcuOld`]).
+    fn drop(&mut self) {
+        let ptr = *self.ptr.get_mut();
+        if let Some(ptr) = NonNull::new(ptr) {
+            // Readers that dereferenced this `Rcu` through a shared reference may still hold
+            // borrows of the value: it must wait for a grace period like any unpublished value.
+            // SAFETY: we own `ptr` (invariant), and nobody can publish it again.
+            drop(unsafe { RcuOld::<P>::from_unpublished(ptr) });
+        }
+    }
+}
+
+impl<P: ForeignOwnable> Default for Rcu<P> {
+    fn default() -> Self {
+        Self::null()
+    }
+}
+
+impl<P: ForeignOwnable> fmt::Debug for Rcu<P>
+where
+    for<'a> P::Borrowed<'a>: fmt::Debug,
+{
+    /// Shows the current value, read inside a critical section of its own.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let guard = crate::read_lock();
+        f.debug_tuple("Rcu").field(&self.dereference(&guard)).finish()
+    }
+}

@@ -1,0 +1,132 @@
+//! The per-thread reader counter and the read-side protocol on it.
+//!
+//! Each registered thread owns one [`ReaderNode`]. Its counter holds the nesting depth of the
+//! thread's read-side critical sections in the low half and, while the depth is non-zero, the
+//! grace-period *phase* that was current when the outermost section began in the high half. The
+//! read side touches the counter with plain (Relaxed) loads and stores: only its own thread ever
+//! writes it, and the grace-period code only reads it. The [light fences](crate::membarrier)
+//! around the outermost update pair with the grace period's heavy fences.
+
+use crate::domain::Domain;
+use crate::membarrier::light_fence;
+use crate::sync::{AtomicUsize, Ordering};
+
+/// One level of nesting.
+pub(crate) const NEST_ONE: usize = 1;
+/// The phase bit of the global grace-period counter.
+pub(crate) const PHASE_BIT: usize = 1 << (usize::BITS / 2);
+/// The nesting depth part of a counter.
+pub(crate) const NEST_MASK: usize = PHASE_BIT - 1;
+
+/// What the grace-period code sees when it looks at one reader.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ReaderState {
+    /// Not inside a critical section.
+    Idle,
+    /// Inside a critical section that began in the current phase.
+    ActiveCurrent,
+    /// Inside a critical section that began in the previous phase: must be waited for.
+    ActiveOld,
+}
+
+/// A registered reader: one per thread that has ever entered a read-side critical section.
+///
+/// # Invariants
+///
+/// `ctr` is written only by the owning thread (and, once that thread can no longer run RCU code,
+/// by its deregistration, which clears it). `ctr & NEST_MASK` is the nesting depth; when it is
+/// non-zero, `ctr & PHASE_BIT` is the phase that was current at the outermost `lock`.
+#[repr(align(128))] // A cache line pair of its own: readers never share a line with each other.
+pub struct ReaderNode {
+    ctr: AtomicUsize,
+    thread_name: Option<String>,
+    thread_id: i64,
+}
+
+impl ReaderNode {
+    /// Creates an idle reader for the given thread.
+    pub fn new(thread_name: Option<String>, thread_id: i64) -> Self {
+        // INVARIANT: depth 0, so the phase half is meaningless.
+        Self { ctr: AtomicUsize::new(0), thread_name, thread_id }
+    }
+
+    /// Enters a read-side critical section (possibly nested).
+    #[inline(always)]
+    pub fn lock(&self, domain: &Domain) {
+        // Relaxed: only this thread writes `ctr`.
+        let ctr = self.ctr.load(Ordering::Relaxed);
+        if ctr & NEST_MASK == 0 {
+            // Relaxed: a stale phase is harmless, because the grace period waits through two
+            // phase flips (see `Domain::run_grace_period`).
+            let gp = domain.gp_ctr.load(Ordering::Relaxed);
+            // INVARIANT: `gp` has depth 1 and the current phase.
+            self.ctr.store(gp, Ordering::Relaxed);
+            // Orders the counter store before the critical section's loads; pairs with the heavy
+            // fence the grace period issues before it reads this counter.
+            light_fence();
+        } else {
+            debug_assert!(ctr & NEST_MASK < NEST_MASK, "RCU read-side nesting overflow");
+            // INVARIANT: one more level, same phase.
+            self.ctr.store(ctr + NEST_ONE, Ordering::Relaxed);
+        }
+    }
+
+    /// Leaves a read-side critical section.
+    #[inline(always)]
+    pub fn unlock(&self, domain: &Domain) {
+        let ctr = self.ctr.load(Ordering::Relaxed);
+        debug_assert!(ctr & NEST_MASK != 0, "RCU read-side unlock without lock");
+        if ctr & NEST_MASK == NEST_ONE {
+            // Orders the critical section's accesses before the counter store; pairs with the
+            // heavy fence the grace period issues after it saw this reader idle.
+            light_fence();
+            // INVARIANT: depth 0.
+            self.ctr.store(ctr - NEST_ONE, Ordering::Relaxed);
+            // Orders the counter store before reading the waker state; pairs with the heavy fence
+            // the grace period issues after announcing it will sleep (`GpWaker::prepare_wait`).
+            light_fence();
+            domain.waker.wake_if_waiting();
+        } else {
+            // INVARIANT: one level less, same phase.
+            self.ctr.store(ctr - NEST_ONE, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether the owning thread is inside a critical section. Only meaningful on that thread.
+    #[inline]
+    pub fn is_reading(&self) -> bool {
+        self.ctr.load(Ordering::Relaxed) & NEST_MASK != 0
+    }
+
+    /// Marks the reader idle for good: its thread is exiting and will run no more RCU code.
+    pub(crate) fn retire(&self, domain: &Domain) {
+        // Release: the exiting thread's accesses happen before a grace period that sees it idle
+        // (that grace period's loads are followed by a fence, so this pairs with it like `unlock`).
+        self.ctr.store(0, Ordering::Release);
+        crate::sync::fence(Ordering::SeqCst);
+        domain.waker.wake_if_waiting();
+    }
+
+    /// Classifies the reader against the global counter value `gp`.
+    pub(crate) fn state(&self, gp: usize) -> ReaderState {
+        // Relaxed: the grace period brackets these loads with heavy fences.
+        let ctr = self.ctr.load(Ordering::Relaxed);
+        if ctr & NEST_MASK == 0 {
+            ReaderState::Idle
+        } else if (ctr ^ gp) & PHASE_BIT == 0 {
+            ReaderState::ActiveCurrent
+        } else {
+            ReaderState::ActiveOld
+        }
+    }
+
+    /// The reader thread's name, for stall reports.
+    pub(crate) fn thread_name(&self) -> Option<&str> {
+        self.thread_name.as_deref()
+    }
+
+    /// The reader thread's OS id, for stall reports.
+    pub(crate) fn thread_id(&self) -> i64 {
+        self.thread_id
+    }
+}

@@ -1,0 +1,39 @@
+//! Counters that show what the engine has done, for dashboards, demos and tests.
+
+use crate::config::BarrierMode;
+use crate::engine::domain;
+
+/// A snapshot of the engine's counters, from [`stats`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Grace periods completed since the process started.
+    pub grace_periods: u64,
+    /// Callbacks queued and not yet finished.
+    pub callbacks_pending: usize,
+    /// Callbacks that have run (including the ones that panicked).
+    pub callbacks_run: u64,
+    /// Callbacks that panicked.
+    pub callback_panics: u64,
+    /// The barrier flavour in use.
+    pub barrier_mode: BarrierMode,
+}
+
+/// Reads the engine's counters.
+///
+/// ```
+/// let before = rcu_runtime::stats().grace_periods;
+/// rcu_runtime::synchronize_rcu();
+/// assert!(rcu_runtime::stats().grace_periods > before);
+/// ```
+pub fn stats() -> Stats {
+    let d = domain();
+    let (callbacks_run, callback_panics) = d.callbacks.counts();
+    Stats {
+        grace_periods: d.seq.completed(),
+        callbacks_pending: d.callbacks.pending(),
+        callbacks_run,
+        callback_panics,
+        barrier_mode: crate::config::barrier_mode(),
+    }
+}
