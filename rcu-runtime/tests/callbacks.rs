@@ -1,0 +1,109 @@
+//! `call_rcu`, `defer_rcu` and `rcu_barrier`: every callback runs exactly once, after a grace
+//! period, and a panicking one does not stop the others.
+
+mod common;
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
+use std::thread;
+use std::time::Duration;
+
+use rcu_runtime::{defer_rcu, rcu_barrier, read_lock, stats};
+
+#[test]
+fn rcu_barrier_waits_for_every_callback_queued_before_it() {
+    let ran = Arc::new(AtomicUsize::new(0));
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let ran = Arc::clone(&ran);
+            thread::spawn(move || {
+                for _ in 0..2_500 {
+                    let ran = Arc::clone(&ran);
+                    defer_rcu(move || {
+                        ran.fetch_add(1, Ordering::Relaxed);
+                    });
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    rcu_barrier();
+    assert_eq!(ran.load(Ordering::Relaxed), 10_000, "every callback ran exactly once");
+}
+
+#[test]
+fn a_callback_waits_for_readers_that_were_inside_when_it_was_queued() {
+    let (entered_tx, entered_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let reader_done = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let reader_done = Arc::clone(&reader_done);
+        thread::spawn(move || {
+            let _guard = read_lock();
+            entered_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+            reader_done.store(true, Ordering::SeqCst);
+        })
+    };
+    entered_rx.recv().unwrap();
+    let ran_after_reader = Arc::new(AtomicUsize::new(0));
+    {
+        let (ran, done) = (Arc::clone(&ran_after_reader), Arc::clone(&reader_done));
+        defer_rcu(move || {
+            ran.store(if done.load(Ordering::SeqCst) { 1 } else { 2 }, Ordering::SeqCst);
+        });
+    }
+    thread::sleep(Duration::from_millis(30));
+    assert_eq!(ran_after_reader.load(Ordering::SeqCst), 0, "the callback ran under a live reader");
+    release_tx.send(()).unwrap();
+    reader.join().unwrap();
+    rcu_barrier();
+    assert_eq!(ran_after_reader.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn a_panicking_callback_is_reported_and_the_others_still_run() {
+    let before = stats().callback_panics;
+    let ran = Arc::new(AtomicUsize::new(0));
+    let first = Arc::clone(&ran);
+    defer_rcu(move || {
+        first.fetch_add(1, Ordering::SeqCst);
+    });
+    defer_rcu(|| panic!("this callback panics on purpose"));
+    let last = Arc::clone(&ran);
+    defer_rcu(move || {
+        last.fetch_add(1, Ordering::SeqCst);
+    });
+    rcu_barrier();
+    assert_eq!(ran.load(Ordering::SeqCst), 2);
+    assert!(stats().callback_panics > before);
+}
+
+#[test]
+fn callbacks_may_be_queued_inside_a_read_side_critical_section() {
+    let ran = Arc::new(AtomicBool::new(false));
+    let guard = read_lock();
+    let flag = Arc::clone(&ran);
+    defer_rcu(move || flag.store(true, Ordering::SeqCst));
+    drop(guard);
+    rcu_barrier();
+    assert!(ran.load(Ordering::SeqCst));
+}
+
+#[test]
+fn a_callback_may_queue_another_callback() {
+    let ran = Arc::new(AtomicUsize::new(0));
+    let outer = Arc::clone(&ran);
+    defer_rcu(move || {
+        outer.fetch_add(1, Ordering::SeqCst);
+        let inner = Arc::clone(&outer);
+        defer_rcu(move || {
+            inner.fetch_add(1, Ordering::SeqCst);
+        });
+    });
+    rcu_barrier(); // runs the outer one, which queues the inner one after the barrier's marker
+    rcu_barrier();
+    assert_eq!(ran.load(Ordering::SeqCst), 2);
+}
