@@ -52,6 +52,8 @@ mod fork;
 #[cfg(not(loom))]
 mod guard;
 #[cfg(not(loom))]
+mod map;
+#[cfg(not(loom))]
 mod old;
 #[cfg(not(loom))]
 mod rcu;
@@ -73,6 +75,8 @@ pub use gp::{GpState, start_poll, synchronize_rcu};
 pub use guard::{Guard, is_reading, read_lock};
 #[cfg(not(loom))]
 pub use foreign::{ForeignOwnable, ForeignOwnableRcu};
+#[cfg(not(loom))]
+pub use map::RcuMap;
 #[cfg(not(loom))]
 pub use old::RcuOld;
 #[cfg(not(loom))]

@@ -1,0 +1,230 @@
+//! An ordered map whose readers look values up without its lock: the proof that
+//! [`ForeignOwnableRcu`] is useful, after the kernel's `MapleTree::load_rcu`.
+
+use core::ffi::c_void;
+use core::fmt;
+use core::marker::PhantomData;
+use core::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::Mutex;
+
+use crate::{ForeignOwnable, ForeignOwnableRcu, Guard, defer_rcu};
+
+/// One published version of the map's index: keys in order, each with a foreign-owned value.
+struct Table<K> {
+    entries: Vec<(K, *mut c_void)>,
+}
+
+impl<K: Ord> Table<K> {
+    fn find(&self, key: &K) -> Result<usize, usize> {
+        self.entries.binary_search_by(|(k, _)| k.cmp(key))
+    }
+}
+
+/// Frees an unpublished table after a grace period, on the callback worker.
+fn retire<K: Send + 'static>(table: *mut Table<K>) {
+    let retired = RetiredTable(table);
+    defer_rcu(move || {
+        let retired = retired;
+        // SAFETY: the table was unpublished before this callback was queued and a grace period
+        // has elapsed, so no reader holds it; the values it points to are not owned by the table,
+        // so only the array and the keys are freed.
+        drop(unsafe { Box::from_raw(retired.0) });
+    });
+}
+
+/// A retired table, sent to the callback worker to be freed after a grace period.
+struct RetiredTable<K>(*mut Table<K>);
+// SAFETY: a retired table is reachable by no new reader and is only freed (not read) on the
+// worker; freeing drops the keys, which `K: Send` allows on another thread. The raw value
+// pointers it holds are not dereferenced.
+unsafe impl<K: Send> Send for RetiredTable<K> {}
+
+/// An ordered map of foreign-owned values (`Box`, `Arc`, [`RcuBox`](crate::RcuBox), …) that
+/// readers query under a [`Guard`] without taking the lock, while updaters insert and remove
+/// under it.
+///
+/// The index is an immutable sorted array republished on every update (copy-on-write), so a
+/// lookup is one Acquire load and a binary search; updates cost O(n). That suits read-mostly maps
+/// of up to some thousands of entries: routing prefixes, file descriptors, configuration keys.
+///
+/// [`load_rcu`](RcuMap::load_rcu) is available when the values are [`ForeignOwnableRcu`]: the
+/// map gives a removed value back to the caller at once (as the kernel's maple tree does), so a
+/// reader's borrow stays valid only because the value itself outlives its owner by a grace period.
+/// With [`RcuBox`](crate::RcuBox) values, the map is RCU-as-proof-of-existence: the reader learns
+/// that the value exists, and whatever mutable state it holds is protected by a lock of its own.
+///
+/// ```
+/// use rcu_runtime::{read_lock, RcuBox, RcuMap};
+///
+/// let map = RcuMap::new();
+/// map.insert(100, RcuBox::new(10));
+///
+/// let guard = read_lock();
+/// let ten = map.load_rcu(&100, &guard);
+/// assert_eq!(ten, Some(&10));
+///
+/// // Even if the value is removed and dropped, the reader may use it until its guard ends.
+/// drop(map.remove(&100));
+/// assert_eq!(ten, Some(&10));
+/// ```
+///
+/// # Invariants
+///
+/// `table` always points to a live `Table<K>` allocated by `Box`, whose keys are sorted and
+/// unique and whose value pointers came from `P::into_foreign` and are owned by the map. A table
+/// that was published once is freed only after a grace period that starts after it was replaced.
+pub struct RcuMap<K: Ord + Clone + Send + 'static, P: ForeignOwnable> {
+    table: AtomicPtr<Table<K>>,
+    update: Mutex<()>,
+    _owns: PhantomData<P>,
+}
+
+// SAFETY: the map owns its keys and values; moving it moves them (`K: Send`, `P: Send`).
+unsafe impl<K: Ord + Clone + Send + 'static, P: ForeignOwnable + Send> Send for RcuMap<K, P> {}
+// SAFETY: through `&RcuMap`, any thread may insert and remove (moving `P` and `K` between threads:
+// `Send`) and read keys and borrows of values concurrently (`Sync`).
+unsafe impl<K: Ord + Clone + Send + Sync + 'static, P: ForeignOwnable + Send + Sync> Sync for RcuMap<K, P> {}
+
+impl<K: Ord + Clone + Send + 'static, P: ForeignOwnable> RcuMap<K, P> {
+    /// Creates an empty map.
+    pub fn new() -> Self {
+        let table = Box::into_raw(Box::new(Table { entries: Vec::new() }));
+        // INVARIANT: a fresh, empty, sorted table.
+        Self { table: AtomicPtr::new(table), update: Mutex::new(()), _owns: PhantomData }
+    }
+
+    /// Publishes a new version of the index built by `edit` from the current one, under the lock;
+    /// returns what `edit` returns. The old version is freed after a grace period.
+    fn update<R>(&self, edit: impl FnOnce(&mut Vec<(K, *mut c_void)>) -> R) -> R {
+        let (result, replaced) = {
+            let _lock = crate::sync::lock(&self.update);
+            // Relaxed: updaters are serialized by the lock, which orders the previous update's
+            // store before this load.
+            let current = self.table.load(Ordering::Relaxed);
+            // SAFETY: the current table is live (invariant), and only updaters, serialized by the
+            // lock, could replace it.
+            let mut entries = unsafe { (*current).entries.clone() };
+            let result = edit(&mut entries);
+            let next = Box::into_raw(Box::new(Table { entries }));
+            // Release: pairs with the Acquire loads of readers, publishing the new table.
+            // INVARIANT: `edit` keeps the entries sorted and unique (callers insert where binary
+            // search says); the old table is retired below.
+            self.table.store(next, Ordering::Release);
+            (result, current)
+        };
+        // Retire outside the lock: `defer_rcu` may wait under backpressure.
+        retire(replaced);
+        result
+    }
+
+    /// Inserts `value` under `key`; returns the value it replaces, if any.
+    ///
+    /// The replaced value is the caller's at once; readers that still borrow it through
+    /// [`load_rcu`](RcuMap::load_rcu) are protected by its [`ForeignOwnableRcu`] guarantee.
+    pub fn insert(&self, key: K, value: P) -> Option<P> {
+        let raw = value.into_foreign();
+        let replaced = self.update(|entries| match entries.binary_search_by(|(k, _)| k.cmp(&key)) {
+            Ok(at) => Some(core::mem::replace(&mut entries[at].1, raw)),
+            Err(at) => {
+                entries.insert(at, (key, raw));
+                None
+            }
+        });
+        // SAFETY: the pointer came from `into_foreign` and was owned by the map, which just
+        // dropped it from the index.
+        replaced.map(|old| unsafe { P::from_foreign(old) })
+    }
+
+    /// Removes the value under `key` and gives it back.
+    pub fn remove(&self, key: &K) -> Option<P> {
+        let removed = self.update(|entries| match entries.binary_search_by(|(k, _)| k.cmp(key)) {
+            Ok(at) => Some(entries.remove(at).1),
+            Err(_) => None,
+        });
+        // SAFETY: as in `insert`.
+        removed.map(|old| unsafe { P::from_foreign(old) })
+    }
+
+    /// Looks `key` up without the lock; the borrow lasts as long as the guard.
+    pub fn load_rcu<'rcu>(&self, key: &K, _guard: &'rcu Guard) -> Option<P::RcuBorrowed<'rcu>>
+    where
+        P: ForeignOwnableRcu,
+    {
+        // Acquire: pairs with the Release store in `update`.
+        let table = self.table.load(Ordering::Acquire);
+        // SAFETY: a published table is freed only a grace period after it is replaced, and
+        // `_guard` holds that grace period up while we search it.
+        let table = unsafe { &*table };
+        let at = table.find(key).ok()?;
+        // SAFETY: the pointer came from `P::into_foreign`. If an updater removes it and the owner
+        // drops it, `P: ForeignOwnableRcu` keeps it valid for a grace period after that, which
+        // cannot end before `_guard` (and so `'rcu`) does.
+        Some(unsafe { P::rcu_borrow(table.entries[at].1) })
+    }
+
+    /// Runs `f` on the value under `key` while holding the update lock, for any value type.
+    pub fn with_locked<R>(&self, key: &K, f: impl FnOnce(Option<P::Borrowed<'_>>) -> R) -> R {
+        let _lock = crate::sync::lock(&self.update);
+        let table = self.table.load(Ordering::Relaxed);
+        // SAFETY: the table is live (invariant) and cannot be replaced while we hold the lock.
+        let table = unsafe { &*table };
+        let value = table.find(key).ok().map(|at| {
+            // SAFETY: owned by the map and not removable while we hold the lock.
+            unsafe { P::borrow(table.entries[at].1) }
+        });
+        f(value)
+    }
+
+    /// The keys present when the guard's snapshot was taken, in order.
+    pub fn keys<'rcu>(&self, _guard: &'rcu Guard) -> impl ExactSizeIterator<Item = &'rcu K> + 'rcu {
+        // Acquire: pairs with the Release store in `update`.
+        let table = self.table.load(Ordering::Acquire);
+        // SAFETY: as in `load_rcu`: the table stays allocated while the guard lives.
+        let table: &'rcu Table<K> = unsafe { &*table };
+        table.entries.iter().map(|(k, _)| k)
+    }
+
+    /// The number of entries.
+    pub fn len(&self) -> usize {
+        let guard = crate::read_lock();
+        self.keys(&guard).len()
+    }
+
+    /// Whether the map is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<K: Ord + Clone + Send + 'static, P: ForeignOwnable> Default for RcuMap<K, P> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<K: Ord + Clone + Send + 'static, P: ForeignOwnable> Drop for RcuMap<K, P> {
+    fn drop(&mut self) {
+        let table = *self.table.get_mut();
+        // SAFETY: the table is live (invariant); we only copy the value pointers out of it.
+        let values: Vec<*mut c_void> = unsafe { (*table).entries.iter().map(|e| e.1).collect() };
+        // Keys borrowed through `keys` live as long as a reader's guard, not as long as the map:
+        // the table goes the way of every unpublished table.
+        retire(table);
+        for value in values {
+            // SAFETY: owned by the map, which is going away. Borrows obtained through `load_rcu`
+            // are covered by `ForeignOwnableRcu`; borrows through `with_locked` ended with it.
+            drop(unsafe { P::from_foreign(value) });
+        }
+    }
+}
+
+impl<K, P> fmt::Debug for RcuMap<K, P>
+where
+    K: Ord + Clone + Send + 'static + fmt::Debug,
+    P: ForeignOwnable,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let guard = crate::read_lock();
+        f.debug_set().entries(self.keys(&guard)).finish()
+    }
+}
