@@ -1,2 +1,9 @@
 //! The rcu-toolkit book, compiled: every chapter of `book/src` is included here as documentation,
-//! so `cargo test -p book` compiles and runs every Rust block of the tutorial.
+//! so `cargo test -p book` compiles and runs every Rust block of the tutorial. Build the HTML with
+//! `mdbook build book` (`cargo install mdbook`).
+
+#[doc = include_str!("src/introduction.md")]
+pub mod introduction {}
+
+#[doc = include_str!("src/basics.md")]
+pub mod basics {}

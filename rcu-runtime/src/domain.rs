@@ -62,6 +62,13 @@ impl Domain {
     }
 }
 
+#[cfg(loom)]
+impl Default for Domain {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// What the loom models drive directly (the process-wide API binds these to thread-locals and a
 /// worker thread, which loom cannot model).
 #[cfg(loom)]

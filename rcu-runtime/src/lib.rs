@@ -27,7 +27,10 @@
 //! fences when membarrier is not available, see [`config`]). Callbacks run on a worker thread in
 //! batches, one grace period per batch, with backpressure past a bound.
 
-#![cfg_attr(docsrs, feature(doc_cfg))]
+#![cfg_attr(
+    loom,
+    expect(dead_code, reason = "the loom build has the engine without the process-wide API that uses these parts")
+)]
 
 mod callbacks;
 #[cfg_attr(not(loom), expect(unreachable_pub, reason = "public only for the loom models"))]

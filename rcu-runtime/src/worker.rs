@@ -94,7 +94,8 @@ fn throttle() {
     ROOM_WAITERS.fetch_add(1, Ordering::SeqCst);
     while domain().callbacks.pending() > max {
         // The timeout is a safety net; `notify_room` is the normal wake-up.
-        room = ROOM.1.wait_timeout(room, Duration::from_millis(10)).map_or_else(|e| e.into_inner().0, |r| r.0);
+        room =
+            ROOM.1.wait_timeout(room, Duration::from_millis(10)).map_or_else(|e| e.into_inner().0, |r| r.0);
         hurry();
     }
     ROOM_WAITERS.fetch_sub(1, Ordering::SeqCst);

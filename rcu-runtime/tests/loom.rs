@@ -12,8 +12,8 @@ use loom::cell::UnsafeCell;
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use loom::thread;
-use rcu_runtime::RcuHead;
 use rcu_runtime::__loom::{Domain, ReaderNode};
+use rcu_runtime::RcuHead;
 
 const LIVE: usize = 1;
 const POISON: usize = 0xdead;
@@ -37,6 +37,8 @@ impl Object {
 
     /// "Frees" the object: poisons it with a write that loom checks against every reader access.
     fn poison(&self) {
+        // SAFETY: loom checks this write against every read of the cell: a racing reader is
+        // reported, which is the point of the model.
         self.value.with_mut(|v| unsafe { *v = POISON });
         self.freed.store(true, Ordering::Relaxed);
     }
@@ -45,6 +47,8 @@ impl Object {
 /// The callback the models queue: poisons the object around the head.
 unsafe fn poison_callback(head: NonNull<RcuHead>) {
     let object = head.as_ptr().cast::<Object>();
+    // SAFETY: every head the models queue is the first field of a live, leaked `Object`
+    // (`repr(C)`), freed only at the end of the model.
     unsafe { (*object).poison() };
 }
 
@@ -64,6 +68,8 @@ fn read_once(domain: &Domain, node: &ReaderNode, slot: &AtomicPtr<Object>, neste
     if nested {
         node.unlock(domain);
     }
+    // SAFETY: objects stay allocated until the end of the model; a read that races with the
+    // poisoning write is what loom reports.
     let value = unsafe { (*object).value.with(|v| *v) };
     assert_eq!(value, LIVE, "reader saw a reclaimed object");
     node.unlock(domain);
@@ -71,6 +77,7 @@ fn read_once(domain: &Domain, node: &ReaderNode, slot: &AtomicPtr<Object>, neste
 
 fn free_all(objects: &[*mut Object]) {
     for &object in objects {
+        // SAFETY: leaked by `Object::new`, freed once, after every thread of the model joined.
         drop(unsafe { Box::from_raw(object) });
     }
 }
@@ -90,6 +97,7 @@ fn synchronize_model(nested: bool) {
 
         slot.store(new, Ordering::Release);
         domain.synchronize();
+        // SAFETY: `old` stays allocated until `free_all`.
         unsafe { (*old).poison() };
 
         reader.join().unwrap();
@@ -132,13 +140,17 @@ fn call_rcu_hands_the_object_to_the_worker_after_a_grace_period() {
         };
 
         slot.store(new, Ordering::Release);
+        // SAFETY: `old` is live; the projection creates no reference.
         let head = NonNull::new(unsafe { &raw mut (*old).head }).unwrap();
+        // SAFETY: the head is queued once, its object outlives the model's callbacks, and
+        // `poison_callback` only poisons it.
         unsafe { domain.call_rcu(head, poison_callback) };
 
         reader.join().unwrap();
         worker.join().unwrap();
         // The worker may have exited before the push became visible to it: drain what is left.
         while domain.run_callbacks() != 0 {}
+        // SAFETY: `old` stays allocated until `free_all`.
         assert!(unsafe { (*old).freed.load(Ordering::Relaxed) }, "the callback never ran");
         free_all(&[old, new]);
     });
@@ -154,14 +166,17 @@ fn callbacks_run_in_queueing_order_so_a_barrier_callback_waits_for_earlier_ones(
         let worker = {
             let domain = Arc::clone(&domain);
             thread::spawn(move || {
+                // SAFETY: both objects stay allocated until `free_all`.
                 while !unsafe { (*barrier).freed.load(Ordering::Relaxed) } {
                     domain.run_callbacks();
                     thread::yield_now();
                 }
                 // The barrier callback ran: the callback queued before it must have run already.
+                // SAFETY: as above.
                 assert!(unsafe { (*first).freed.load(Ordering::Relaxed) });
             })
         };
+        // SAFETY: each head is queued once, and its object outlives the model's callbacks.
         unsafe {
             domain.call_rcu(NonNull::new(&raw mut (*first).head).unwrap(), poison_callback);
             domain.call_rcu(NonNull::new(&raw mut (*barrier).head).unwrap(), poison_callback);
@@ -198,7 +213,9 @@ fn concurrent_synchronize_callers_both_wait_for_the_reader() {
         let other_previous = other_updater.join().unwrap() as *mut Object;
         // Each updater reclaims what it unpublished after its own grace period; the reader may
         // have seen either object, and neither may be reclaimed under it.
+        // SAFETY: all three objects stay allocated until `free_all`.
         unsafe { (*previous).poison() };
+        // SAFETY: as above.
         unsafe { (*other_previous).poison() };
         reader.join().unwrap();
         free_all(&[a, b, c]);

@@ -77,7 +77,7 @@ fn readers_race_with_inserts_and_removes() {
     for reader in readers {
         reader.join().expect("a reader saw a freed value");
     }
-    drop(Arc::try_unwrap(map).ok().expect("readers are gone"));
+    drop(Arc::try_unwrap(map).expect("readers are gone"));
     rcu_barrier();
     assert_eq!(drops.load(Ordering::SeqCst), inserted, "every value dropped exactly once");
 }

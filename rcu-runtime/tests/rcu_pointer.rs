@@ -9,7 +9,7 @@ use std::thread;
 use std::time::Duration;
 
 use common::{Tracked, counter};
-use rcu_runtime::{Rcu, RcuHead, read_lock, rcu_barrier};
+use rcu_runtime::{Rcu, RcuHead, rcu_barrier, read_lock};
 
 #[test]
 fn a_reader_keeps_the_old_object_after_replace_until_its_guard_drops() {

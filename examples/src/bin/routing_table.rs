@@ -98,7 +98,9 @@ fn parse_options() -> Options {
                 let us = value().parse().unwrap_or_else(|_| usage("bad --reload-us"));
                 options.reload_every = Duration::from_micros(us);
             }
-            "--table-size" => options.table_size = value().parse().unwrap_or_else(|_| usage("bad --table-size")),
+            "--table-size" => {
+                options.table_size = value().parse().unwrap_or_else(|_| usage("bad --table-size"))
+            }
             "-h" | "--help" => usage(""),
             other => usage(&format!("unknown argument {other}")),
         }
@@ -116,10 +118,8 @@ fn usage(problem: &str) -> ! {
 
 fn main() {
     let options = parse_options();
-    let router = RcuMutex::new(Router {
-        table: Rcu::new(RouteTable::generate(1, options.table_size)),
-        reloads: 0,
-    });
+    let router =
+        RcuMutex::new(Router { table: Rcu::new(RouteTable::generate(1, options.table_size)), reloads: 0 });
     let stop = AtomicBool::new(false);
     let reads = AtomicU64::new(0);
     let start_stats = stats();
@@ -130,9 +130,8 @@ fn main() {
     let started = Instant::now();
 
     let (total_reads, hits) = thread::scope(|s| {
-        let readers: Vec<_> = (0..options.readers)
-            .map(|id| s.spawn(|| reader(id as u32, &router, &stop, &reads)))
-            .collect();
+        let readers: Vec<_> =
+            (0..options.readers).map(|id| s.spawn(|| reader(id as u32, &router, &stop, &reads))).collect();
         s.spawn(|| updater(&router, &stop, &options));
 
         let deadline = Duration::from_secs_f64(options.seconds);
@@ -152,7 +151,10 @@ fn main() {
             );
         }
         stop.store(true, Ordering::Relaxed);
-        readers.into_iter().map(|r| r.join().expect("reader panicked")).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+        readers
+            .into_iter()
+            .map(|r| r.join().expect("reader panicked"))
+            .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
     });
 
     let elapsed = started.elapsed().as_secs_f64();
@@ -160,10 +162,17 @@ fn main() {
     rcu_barrier();
     let end = stats();
     println!("summary after {elapsed:.1}s:");
-    println!("  reads:          {total_reads} ({:.1}M/s, {hits} routes found), no lock taken", total_reads as f64 / elapsed / 1e6);
+    println!(
+        "  reads:          {total_reads} ({:.1}M/s, {hits} routes found), no lock taken",
+        total_reads as f64 / elapsed / 1e6
+    );
     println!("  reloads:        {reloads} ({:.0}/s)", reloads as f64 / elapsed);
     println!("  grace periods:  {}", end.grace_periods - start_stats.grace_periods);
-    println!("  reclaimed:      {} tables freed after their grace period, {} pending", RECLAIMED.load(Ordering::Relaxed), end.callbacks_pending);
+    println!(
+        "  reclaimed:      {} tables freed after their grace period, {} pending",
+        RECLAIMED.load(Ordering::Relaxed),
+        end.callbacks_pending
+    );
     println!("  consistency:    every table every reader saw was whole and never went back in time");
 }
 
