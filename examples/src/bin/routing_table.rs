@@ -17,13 +17,16 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use rcu_runtime::{Rcu, RcuHead, RcuMutex, RcuProtected, rcu_barrier, read_lock, stats};
+use std::pin::Pin;
+
+use rcu_runtime::{PinnedDrop, Rcu, RcuHead, RcuMutex, RcuProtected, rcu_barrier, read_lock, stats};
 
 /// Tables freed so far (by the callback worker).
 static RECLAIMED: AtomicU64 = AtomicU64::new(0);
 
 /// One version of the routing table: prefix -> next hop, for /8, /16 and /24 prefixes.
 #[derive(RcuProtected)]
+#[rcu_protected(PinnedDrop)]
 struct RouteTable {
     version: u64,
     routes: HashMap<(u32, u8), u32>,
@@ -52,8 +55,10 @@ impl RouteTable {
     }
 }
 
-impl Drop for RouteTable {
-    fn drop(&mut self) {
+// The derive proves structural pinning, so a plain `Drop` impl is rejected; `PinnedDrop` is the
+// pinned equivalent.
+impl PinnedDrop for RouteTable {
+    fn drop(self: Pin<&mut Self>) {
         RECLAIMED.fetch_add(1, Ordering::Relaxed);
     }
 }
@@ -130,8 +135,12 @@ fn main() {
     let started = Instant::now();
 
     let (total_reads, hits) = thread::scope(|s| {
-        let readers: Vec<_> =
-            (0..options.readers).map(|id| s.spawn(|| reader(id as u32, &router, &stop, &reads))).collect();
+        let readers: Vec<_> = (0..options.readers)
+            .map(|id| {
+                let (router, stop, reads) = (&router, &stop, &reads);
+                s.spawn(move || reader(id as u32, router, stop, reads))
+            })
+            .collect();
         s.spawn(|| updater(&router, &stop, &options));
 
         let deadline = Duration::from_secs_f64(options.seconds);
