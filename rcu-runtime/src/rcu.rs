@@ -29,12 +29,11 @@ use crate::{ForeignOwnable, Guard, RcuOld};
 ///
 /// let mut rcu = pin!(Rcu::new(Box::new(1)));
 /// let guard = read_lock();
-/// let one = rcu.dereference(&guard);
+/// assert_eq!(rcu.dereference(&guard).copied(), Some(1));
 /// drop(guard);
 /// let old = rcu.as_mut().replace(Box::new(2)).unwrap();
 /// assert_eq!(*old.wait(), 1); // a grace period, then the old box is ours again
 /// assert_eq!(rcu.dereference(&read_lock()).copied(), Some(2));
-/// # let _ = one;
 /// ```
 ///
 /// # Invariants
