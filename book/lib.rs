@@ -7,3 +7,7 @@ pub mod introduction {}
 
 #[doc = include_str!("src/basics.md")]
 pub mod basics {}
+
+/// The README's example, compiled and run so that it stays true.
+#[doc = include_str!("../README.md")]
+pub mod readme {}
