@@ -8,8 +8,8 @@
 
 /// Names one field of a struct by its position in the declaration.
 ///
-/// Positions count from 0 over every field written in the struct, including fields that a
-/// `cfg` removes, so the position of a field never depends on the build configuration.
+/// Positions count from 0 over the fields of the struct as the compiler sees it: a field that a
+/// `cfg` removes is gone before any derive runs, so it takes no position.
 ///
 /// This type is never constructed: it only appears as the parameter of [`HasField`].
 pub struct Field<const INDEX: usize>(());

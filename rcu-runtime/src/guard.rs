@@ -22,6 +22,16 @@ struct Registration(Arc<ReaderNode>);
 
 impl Drop for Registration {
     fn drop(&mut self) {
+        if self.0.is_reading() {
+            // A guard of this thread is still alive: leaked with `mem::forget`, or kept in a
+            // thread-local that is destroyed after this one. Its critical section has not ended,
+            // and borrows taken under it (`&'static` ones, for a leaked guard) may have reached
+            // other threads, so grace periods must keep waiting for it: the reader stays
+            // registered, and `READER` stays valid (the registry keeps the node alive) so that a
+            // guard dropped later still ends the section. A leaked guard thus stalls grace
+            // periods for good, and the stall reports name this thread.
+            return;
+        }
         READER.set(ptr::null());
         domain().unregister(&self.0);
     }
