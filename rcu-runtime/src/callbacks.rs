@@ -52,6 +52,10 @@ impl CallbackQueue {
     /// `func` runs, and `func(head)` must be sound to call once no pre-existing reader remains.
     #[inline]
     pub(crate) unsafe fn push(&self, head: NonNull<RcuHead>, func: RcuCallback) -> usize {
+        // Count the callback before publishing it: once published, the worker may run it and
+        // subtract it at once. AcqRel: pairs with the worker's AcqRel decrement, so that a worker
+        // that sees this count also sees the push below when it takes the next batch.
+        let before = self.pending.fetch_add(1, Ordering::AcqRel);
         // Relaxed: the value only seeds the compare-and-swap loop.
         let mut top = self.top.load(Ordering::Relaxed);
         // SAFETY: the caller gave us exclusive ownership of `head`.
@@ -59,7 +63,7 @@ impl CallbackQueue {
         loop {
             // Release: publishes the head's words to the worker's Acquire swap in `take_all`.
             match self.top.compare_exchange_weak(top, head.as_ptr(), Ordering::Release, Ordering::Relaxed) {
-                Ok(_) => break,
+                Ok(_) => return before,
                 Err(actual) => {
                     top = actual;
                     // SAFETY: the head is still ours: the failed exchange did not publish it.
@@ -67,9 +71,6 @@ impl CallbackQueue {
                 }
             }
         }
-        // AcqRel: pairs with the worker's AcqRel decrement, so that a worker that sees this count
-        // also sees the push above when it takes the next batch.
-        self.pending.fetch_add(1, Ordering::AcqRel)
     }
 
     /// Takes every queued callback, oldest first.
@@ -107,7 +108,9 @@ impl CallbackQueue {
         self.run.fetch_add(ran as u64, Ordering::Relaxed);
         self.panicked.fetch_add(panicked, Ordering::Relaxed);
         // AcqRel: pairs with the increment in `push` (see there).
-        self.pending.fetch_sub(ran, Ordering::AcqRel) - ran
+        let before = self.pending.fetch_sub(ran, Ordering::AcqRel);
+        assert!(before >= ran, "rcu-runtime: callbacks ran that were never counted as pending");
+        before - ran
     }
 }
 

@@ -116,8 +116,26 @@ fn urgent_work(max: usize) -> bool {
         || d.callbacks.pending() >= max / 2
 }
 
-/// The worker's main loop.
+/// The worker thread: runs the loop; a panic outside the callbacks (which are caught one by one)
+/// would leave every later `rcu_barrier` waiting forever, so it ends the process loudly instead.
 fn run() {
+    let failure = std::panic::catch_unwind(run_loop);
+    let what = failure.err().and_then(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+    });
+    eprintln!(
+        "rcu-runtime: the RCU callback worker failed ({}); queued callbacks can no longer run and \
+         rcu_barrier() would wait forever, so the process aborts",
+        what.as_deref().unwrap_or("unknown panic")
+    );
+    std::process::abort();
+}
+
+/// The worker's main loop; never returns.
+fn run_loop() {
     ON_WORKER.set(true);
     let d = domain();
     loop {
