@@ -90,6 +90,23 @@ pub use rcu_box::RcuBox;
 pub use stats::{Stats, stats};
 
 // BEGIN field projection
+#[cfg(not(loom))]
+mod mutex;
+#[cfg(not(loom))]
+mod protected;
+/// What `#[derive(RcuProtected)]` expands to; not public API.
+#[cfg(not(loom))]
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+#[cfg(not(loom))]
+pub use mutex::{RcuMutex, RcuMutexGuard};
+#[cfg(not(loom))]
+pub use protected::{PinnedDrop, RcuMut, RcuProtected};
+/// Derives [`RcuProtected`](trait@RcuProtected): see the trait and the `rcu-derive` README.
+#[cfg(all(feature = "derive", not(loom)))]
+pub use rcu_derive::RcuProtected;
 // END field projection
 
 /// The engine's internals, for the loom models in `tests/loom.rs` only.

@@ -1,0 +1,45 @@
+//! What the derive emits, next to the `compile_error!`s, when the input cannot be expanded at all
+//! (an enum, a union, a `#[repr(packed)]` struct, clashing type names).
+//!
+//! A stub `RcuProtected` impl, so that `RcuMutex<ThatType>` and other uses of the trait do not add
+//! errors of their own: the user sees the one error that matters. The stub is never run: the crate
+//! does not compile while the `compile_error!` is there.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::DeriveInput;
+
+use crate::ast;
+use crate::attr::{self, Errors};
+
+/// The stub impl for `input`.
+pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
+    // The options are parsed again only for `crate = ..`; their errors are already reported.
+    let krate = ast::krate(&attr::container(&input.attrs, &mut Errors::default()));
+    let ident = &input.ident;
+    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    let message = "`#[derive(RcuProtected)]` failed; the error above says why";
+    // SAFETY (of the emitted impl): none of its methods returns; it only exists while a
+    // `compile_error!` keeps the crate from compiling.
+    quote! {
+        #[automatically_derived]
+        unsafe impl #impl_generics #krate::RcuProtected for #ident #ty_generics #where_clause {
+            type View<'__view> = #krate::__private::Unexpanded<'__view, Self> where Self: '__view;
+            type Projection<'__pin> = #krate::__private::Unexpanded<'__pin, Self> where Self: '__pin;
+            type ProjectionRef<'__pin> = #krate::__private::Unexpanded<'__pin, Self> where Self: '__pin;
+            type ReaderFields = ();
+
+            fn project(self: ::core::pin::Pin<&mut Self>) -> Self::Projection<'_> {
+                ::core::unreachable!(#message)
+            }
+
+            fn project_ref(self: ::core::pin::Pin<&Self>) -> Self::ProjectionRef<'_> {
+                ::core::unreachable!(#message)
+            }
+
+            fn view<'__view>(_: #krate::__private::RawView<'__view, Self>) -> Self::View<'__view> {
+                ::core::unreachable!(#message)
+            }
+        }
+    }
+}
