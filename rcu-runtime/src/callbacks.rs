@@ -124,9 +124,37 @@ pub(crate) struct Batch {
     len: usize,
 }
 
+// SAFETY: a batch owns its queued heads, and `call_rcu`'s contract makes what they own sendable
+// to the worker thread.
+unsafe impl Send for Batch {}
+
 impl Batch {
     pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
+    }
+}
+
+impl CallbackQueue {
+    /// Puts a taken batch back in the queue without counting it again (it is still pending), so
+    /// that the next batch runs it: for a forked child, whose worker thread is gone.
+    #[cfg(not(loom))]
+    pub(crate) fn requeue(&self, batch: Batch) {
+        let mut next = batch.first;
+        while let Some(head) = NonNull::new(next) {
+            // SAFETY: the batch owns the chain; read the link before relinking the head.
+            next = unsafe { RcuHead::next(head) };
+            let mut top = self.top.load(Ordering::Relaxed);
+            loop {
+                // SAFETY: the head is owned by the batch, not published.
+                unsafe { RcuHead::set_next(head, top) };
+                // Release: as in `push`.
+                match self.top.compare_exchange_weak(top, head.as_ptr(), Ordering::Release, Ordering::Relaxed)
+                {
+                    Ok(_) => break,
+                    Err(actual) => top = actual,
+                }
+            }
+        }
     }
 }
 
@@ -134,16 +162,29 @@ impl Domain {
     /// Takes the queued callbacks, waits for a grace period that started after they were queued,
     /// and runs them. Returns the number of callbacks still pending afterwards.
     ///
-    /// A panicking callback is caught and counted; the rest of the batch still runs.
+    /// A panicking callback is caught and counted; the rest of the batch still runs. (The worker
+    /// thread does the same in steps, keeping the batch where `fork()` can find it.)
+    #[cfg(loom)]
     pub(crate) fn process_callbacks(&self) -> usize {
         let batch = self.callbacks.take_all();
         if batch.is_empty() {
             return self.callbacks.pending();
         }
-        // Every callback in the batch was queued before the snapshot, and so after its object
-        // was unpublished: a grace period that starts after the snapshot covers them all.
+        self.wait_for_callback_grace_period();
+        self.run_batch(batch)
+    }
+
+    /// Waits for a grace period that starts after now: taken after a batch, it covers the batch.
+    ///
+    /// Every callback in the batch was queued before the batch was taken, and so after its object
+    /// was unpublished.
+    pub(crate) fn wait_for_callback_grace_period(&self) {
         let target = self.seq.snapshot();
         self.seq.wait_for(self, target);
+    }
+
+    /// Runs a batch whose grace period has elapsed; returns the number of callbacks still pending.
+    pub(crate) fn run_batch(&self, batch: Batch) -> usize {
         let mut panicked = 0;
         let mut next = batch.first;
         while let Some(head) = NonNull::new(next) {
@@ -301,6 +342,10 @@ mod api {
 
     /// Waits until every callback queued (by any thread) before this call has run.
     ///
+    /// When it returns, [`stats`](crate::stats) counts those callbacks, and values that they
+    /// dropped which needed a grace period of their own (an `Rcu` or `RcuOld` dropped inside a
+    /// callback) have been dropped too.
+    ///
     /// Use it before tearing down what callbacks refer to, or to make frees observable in tests.
     ///
     /// # Panics
@@ -323,8 +368,12 @@ mod api {
         let done = Arc::new((Mutex::new(false), Condvar::new()));
         let signal = Arc::clone(&done);
         defer_rcu(move || {
-            *crate::sync::lock(&signal.0) = true;
-            signal.1.notify_all();
+            // Signal once the worker has finished this batch's bookkeeping (statistics, pending
+            // count) and the drops its callbacks left for after the next grace period.
+            crate::worker::after_batch(Box::new(move || {
+                *crate::sync::lock(&signal.0) = true;
+                signal.1.notify_all();
+            }));
         });
         worker::hurry();
         let mut finished = crate::sync::lock(&done.0);

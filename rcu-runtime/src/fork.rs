@@ -2,8 +2,10 @@
 //!
 //! Only the forking thread exists in the child. The `prepare` handler takes the engine's locks, so
 //! that no other thread is half-way through changing the state they protect when the address
-//! space is copied; the child then drops the readers of threads that do not exist there, forgets
-//! the worker thread and any grace period another thread was running, and registers membarrier
+//! space is copied (for the callback worker's in-flight batch, that means waiting while its
+//! callbacks run, never while it waits for a grace period); the child then drops the readers of
+//! threads that do not exist there, forgets the worker thread and any grace period another thread
+//! was running, puts the worker's in-flight batch back in the queue, and registers membarrier
 //! again for its new address space. Callbacks queued in the parent run in the child too (on a new
 //! worker), which frees the child's copies of their objects.
 
@@ -21,6 +23,8 @@ struct Held {
     seq: MutexGuard<'static, SeqState>,
     registry: MutexGuard<'static, Vec<Arc<ReaderNode>>>,
     worker: MutexGuard<'static, Option<Thread>>,
+    /// `None` when forking from the worker thread itself, which holds it while running callbacks.
+    in_flight: Option<MutexGuard<'static, Option<crate::callbacks::Batch>>>,
 }
 
 thread_local! {
@@ -43,6 +47,7 @@ extern "C" fn prepare() {
         seq: d.seq.lock_state(),
         registry: crate::sync::lock(&d.registry),
         worker: crate::worker::lock_for_fork(),
+        in_flight: (!crate::worker::on_worker_thread()).then(crate::worker::lock_in_flight),
     };
     HELD.with(|slot| *slot.borrow_mut() = Some(held));
 }
@@ -58,6 +63,11 @@ extern "C" fn child() {
     let me = crate::guard::current_reader();
     held.registry.retain(|reader| core::ptr::eq(Arc::as_ptr(reader), me));
     crate::worker::forget_after_fork(&mut held.worker);
+    // A batch the parent's worker had taken (waiting for its grace period) is still pending here:
+    // give it to the next worker. Its grace period starts over, which only delays it.
+    if let Some(batch) = held.in_flight.as_mut().and_then(|in_flight| in_flight.take()) {
+        domain().callbacks.requeue(batch);
+    }
     domain().seq.forget_running(&mut held.seq);
     drop(held);
     crate::membarrier::reinit_after_fork();

@@ -337,7 +337,8 @@ mod api {
         ///
         /// # Panics
         ///
-        /// Inside a read-side critical section on the same thread, as [`synchronize_rcu`].
+        /// When it would have to wait inside a read-side critical section on the same thread, as
+        /// [`synchronize_rcu`]. (If the grace period has already elapsed, it returns at once.)
         #[track_caller]
         pub fn wait(self) {
             if self.poll() {

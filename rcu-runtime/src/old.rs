@@ -28,7 +28,9 @@ use crate::{ForeignOwnable, call_rcu, defer_rcu, synchronize_rcu};
 /// # Panics
 ///
 /// Dropping it inside a read-side critical section on the same thread panics: the grace period
-/// would wait for the caller's own guard. Use `defer_drop` or `drop_async` there.
+/// would wait for the caller's own guard. Use `defer_drop` or `drop_async` there. (While a panic
+/// unwinds out of a read-side critical section, a dropped `RcuOld` leaks its value instead, since
+/// a second panic would abort.)
 ///
 /// # Invariants
 ///
@@ -165,6 +167,12 @@ impl<P: ForeignOwnable> Drop for RcuOld<P> {
             // SAFETY: `drop_foreign::<P>` reclaims a pointer from `P::into_foreign`, which we own,
             // and the worker runs it on this very thread after a grace period.
             unsafe { crate::worker::drop_after_grace_period(self.ptr, drop_foreign::<P>) };
+            return;
+        }
+        if std::thread::panicking() && crate::guard::is_reading() {
+            // Unwinding out of a read-side critical section: waiting would deadlock and panicking
+            // again would abort. Readers may still use the value, so it cannot be dropped now:
+            // leak it (the panic is the error being reported).
             return;
         }
         assert_not_reading("dropping an RcuOld (or a non-null Rcu), which waits for a grace period,");

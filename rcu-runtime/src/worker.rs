@@ -11,6 +11,7 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 use std::thread::{self, Thread};
 use std::time::Duration;
 
+use crate::callbacks::Batch;
 use crate::config;
 use crate::engine::{domain, start};
 
@@ -142,8 +143,9 @@ fn run_loop() {
         if !urgent_work(config::max_pending_callbacks()) {
             thread::park_timeout(config::callback_batch_delay());
         }
-        let mut remaining = d.process_callbacks();
+        let mut remaining = process_one_batch();
         run_late_drops();
+        run_after_batch();
         remaining = remaining.min(d.callbacks.pending());
         notify_room();
         let requested = GP_REQUEST.load(Ordering::Acquire);
@@ -216,4 +218,47 @@ fn run_late_drops() {
             eprintln!("rcu-runtime: a value dropped by an RCU callback panicked in its destructor");
         }
     }
+}
+
+thread_local! {
+    /// What callbacks of the current batch asked to run once the batch is fully done.
+    static AFTER_BATCH: core::cell::RefCell<Vec<Box<dyn FnOnce()>>> = const { core::cell::RefCell::new(Vec::new()) };
+}
+
+/// On the worker: runs `f` once the current batch, its bookkeeping and its late drops are done.
+pub(crate) fn after_batch(f: Box<dyn FnOnce()>) {
+    debug_assert!(on_worker_thread());
+    AFTER_BATCH.with(|after| after.borrow_mut().push(f));
+}
+
+fn run_after_batch() {
+    let after = AFTER_BATCH.with(|after| core::mem::take(&mut *after.borrow_mut()));
+    for f in after {
+        f();
+    }
+}
+
+/// The batch the worker has taken and not finished, where `fork()` can find it: a batch that only
+/// lived on the worker's stack would be lost in a forked child, which has no worker thread.
+/// The worker holds the lock while it runs the callbacks, not while it waits for their grace
+/// period, so `fork()` waits at most for callbacks to run.
+static IN_FLIGHT: Mutex<Option<Batch>> = Mutex::new(None);
+
+/// Takes the queued callbacks, waits for a grace period, runs them; returns how many are pending.
+fn process_one_batch() -> usize {
+    let d = domain();
+    let batch = d.callbacks.take_all();
+    if batch.is_empty() {
+        return d.callbacks.pending();
+    }
+    *crate::sync::lock(&IN_FLIGHT) = Some(batch);
+    d.wait_for_callback_grace_period();
+    let mut in_flight = crate::sync::lock(&IN_FLIGHT);
+    let batch = in_flight.take().expect("only the worker takes the in-flight batch");
+    d.run_batch(batch)
+}
+
+/// Locks the in-flight batch, for the fork handlers.
+pub(crate) fn lock_in_flight() -> MutexGuard<'static, Option<Batch>> {
+    crate::sync::lock(&IN_FLIGHT)
 }
