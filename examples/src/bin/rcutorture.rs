@@ -1,0 +1,97 @@
+//! rcutorture for rcu-runtime: the long-running stress test.
+//!
+//! Reader threads read two RCU-protected slots inside nested read-side critical sections with
+//! random delays; one writer publishes new elements and reclaims the old ones through every path
+//! the runtime offers (`RcuOld` drop, `RcuOld::wait`, `drop_async`, `defer_drop`, `RcuBox`, polled
+//! grace periods), and fake writers call `synchronize_rcu`, `rcu_barrier` and polled grace periods
+//! on their own. Freed memory is poisoned and quarantined by the global allocator. The run fails
+//! if a reader ever reaches freed memory or an element that a completed grace period should have
+//! retired (pipe stage 2 or more in the histogram), or if an element is not freed exactly once.
+//!
+//! ```text
+//! cargo run --release -p examples --bin rcutorture -- [--seconds N] [--readers N]
+//!     [--fake-writers N] [--fences] [--seed N] [--progress SECONDS]
+//! ```
+//!
+//! `--fences` runs the fallback flavour (full fences instead of membarrier). Exits with status 1
+//! on failure, 2 on a usage error. The harness lives in `rcu-runtime/tests/torture/`, shared with
+//! the short run that `cargo test` does.
+
+#[path = "../../../rcu-runtime/tests/torture/mod.rs"]
+mod torture;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use torture::poison_alloc::PoisonAllocator;
+use torture::stress::{TortureConfig, run};
+
+#[global_allocator]
+static ALLOC: PoisonAllocator = PoisonAllocator;
+
+const USAGE: &str = "usage: rcutorture [--seconds N] [--readers N] [--fake-writers N] [--fences] \
+                     [--seed N] [--progress SECONDS]";
+
+/// The command line: a torture configuration and the barrier flavour.
+struct Options {
+    config: TortureConfig,
+    fences: bool,
+}
+
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
+    let mut config = TortureConfig::new(Duration::from_secs(10));
+    config.progress_every = Some(Duration::from_secs(5));
+    let mut fences = false;
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| -> Result<String, String> {
+            args.next().ok_or_else(|| format!("{name} needs a value"))
+        };
+        match arg.as_str() {
+            "--seconds" => config.duration = Duration::from_secs_f64(number(&value("--seconds")?)?),
+            "--readers" => config.readers = count(&value("--readers")?)?.max(1),
+            "--fake-writers" => config.fake_writers = count(&value("--fake-writers")?)?,
+            "--seed" => config.seed = value("--seed")?.parse().map_err(|e| format!("--seed: {e}"))?,
+            "--progress" => {
+                let seconds = number(&value("--progress")?)?;
+                config.progress_every = (seconds > 0.0).then(|| Duration::from_secs_f64(seconds));
+            }
+            "--fences" => fences = true,
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(Options { config, fences })
+}
+
+fn number(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(n) if n.is_finite() && n >= 0.0 => Ok(n),
+        _ => Err(format!("{text:?} is not a non-negative number")),
+    }
+}
+
+fn count(text: &str) -> Result<usize, String> {
+    text.parse().map_err(|_| format!("{text:?} is not a count"))
+}
+
+fn main() -> ExitCode {
+    let options = match parse_args(std::env::args().skip(1)) {
+        Ok(options) => options,
+        Err(message) => {
+            if !message.is_empty() {
+                eprintln!("rcutorture: {message}");
+            }
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    if options.fences
+        && let Err(err) = rcu_runtime::config::force_fence_barriers()
+    {
+        eprintln!("rcutorture: {err}");
+        return ExitCode::from(2);
+    }
+    let report = run(&options.config);
+    println!("{report}");
+    if report.failures().is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}

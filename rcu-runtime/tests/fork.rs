@@ -1,0 +1,246 @@
+//! `fork()` in a process that uses RCU leaves the child usable.
+//!
+//! At the fork, the parent has reader threads going in and out of critical sections, one reader
+//! holding a section open across the fork, a callback worker waiting for the grace period that
+//! reader holds up (with a batch of callbacks taken), callbacks still queued behind it, and a
+//! `synchronize_rcu` caller waiting too. None of those threads exists in the child, which must
+//! still be able to read, wait for grace periods (plain, polled, through `RcuOld`), queue
+//! callbacks and wait for them with `rcu_barrier`, and run the callbacks the parent had queued
+//! (as the runtime documents: they free the child's copies of their objects).
+//!
+//! The child reports each step through a pipe and ends with `_exit`, never returning into the test
+//! harness; the parent kills it if it hangs.
+
+#[path = "torture/liveness.rs"]
+mod liveness;
+
+use core::pin::pin;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use liveness::HANG;
+use rcu_runtime::{Rcu, defer_rcu, is_reading, rcu_barrier, read_lock, start_poll, stats, synchronize_rcu};
+
+/// Callbacks queued by the parent before the fork that have run (in this process's memory).
+static PARENT_CALLBACKS_RAN: AtomicU32 = AtomicU32::new(0);
+/// The bit of the callback in the worker's batch: taken before the fork, waiting for a grace period.
+const IN_FLIGHT: u32 = 1;
+/// The bit of the callback still queued behind that batch at the fork.
+const QUEUED: u32 = 2;
+
+/// What the child checks, in order.
+#[derive(Clone, Copy, Debug)]
+#[repr(u8)]
+enum Step {
+    NotReading = 1,
+    Reads,
+    Synchronizes,
+    ReclaimsAnRcuOld,
+    PollsAGracePeriod,
+    RunsItsOwnCallbacks,
+    RunsTheParentsQueuedCallbacks,
+    RunsTheParentsInFlightCallbacks,
+    DrainsThePendingCount,
+}
+
+const STEPS: [Step; 9] = [
+    Step::NotReading,
+    Step::Reads,
+    Step::Synchronizes,
+    Step::ReclaimsAnRcuOld,
+    Step::PollsAGracePeriod,
+    Step::RunsItsOwnCallbacks,
+    Step::RunsTheParentsQueuedCallbacks,
+    Step::RunsTheParentsInFlightCallbacks,
+    Step::DrainsThePendingCount,
+];
+
+/// Runs one step in the child; whether its check holds.
+fn child_step(step: Step, shared: &Rcu<Box<u64>>) -> bool {
+    match step {
+        Step::NotReading => !is_reading(),
+        Step::Reads => shared.dereference(&read_lock()).copied() == Some(42),
+        Step::Synchronizes => {
+            synchronize_rcu();
+            true
+        }
+        Step::ReclaimsAnRcuOld => {
+            let mut local = pin!(Rcu::new(Box::new(1_u64)));
+            let old = local.as_mut().replace(Box::new(2)).expect("published above");
+            *old.wait() == 1
+        }
+        Step::PollsAGracePeriod => {
+            start_poll().wait();
+            let state = start_poll();
+            // The worker drives polled grace periods by itself.
+            while !state.poll() {
+                thread::yield_now();
+            }
+            true
+        }
+        Step::RunsItsOwnCallbacks => {
+            let ran = Arc::new(AtomicBool::new(false));
+            let flag = Arc::clone(&ran);
+            defer_rcu(move || flag.store(true, Ordering::SeqCst));
+            rcu_barrier();
+            ran.load(Ordering::SeqCst)
+        }
+        Step::RunsTheParentsQueuedCallbacks => PARENT_CALLBACKS_RAN.load(Ordering::SeqCst) & QUEUED != 0,
+        Step::RunsTheParentsInFlightCallbacks => PARENT_CALLBACKS_RAN.load(Ordering::SeqCst) & IN_FLIGHT != 0,
+        Step::DrainsThePendingCount => {
+            let patience = Instant::now() + Duration::from_secs(5);
+            while stats().callbacks_pending != 0 && Instant::now() < patience {
+                thread::sleep(Duration::from_millis(1));
+            }
+            stats().callbacks_pending == 0
+        }
+    }
+}
+
+/// Marks a step that failed in the byte the child writes for it.
+const FAILED: u8 = 0x80;
+
+/// The child's whole life: every step, one byte on `progress` after each (the step's number,
+/// with [`FAILED`] set if its check did not hold), then `_exit`.
+fn child(progress: libc::c_int, shared: &Rcu<Box<u64>>) -> ! {
+    let mut status = 0;
+    for step in STEPS {
+        let passed = std::panic::catch_unwind(|| child_step(step, shared)).unwrap_or(false);
+        if !passed {
+            status = 1;
+        }
+        let byte = step as u8 | if passed { 0 } else { FAILED };
+        // SAFETY: `progress` is the write end of a pipe this process owns; the buffer is one live
+        // byte. A failed write only loses progress information.
+        unsafe { libc::write(progress, (&raw const byte).cast(), 1) };
+    }
+    // SAFETY: `_exit` ends the process at once, without running the parent's atexit handlers or
+    // returning into the test harness, which only the parent may do.
+    unsafe { libc::_exit(status) }
+}
+
+/// Reads the bytes the child wrote for its steps from the read end of its progress pipe.
+fn step_reports(progress: libc::c_int) -> Vec<u8> {
+    let mut buf = [0_u8; 64];
+    // SAFETY: `progress` is the read end of a pipe this process owns, and `buf` is writable for
+    // its whole length. The child has exited or been killed, so the read does not block forever.
+    let n = unsafe { libc::read(progress, buf.as_mut_ptr().cast(), buf.len()) };
+    buf[..usize::try_from(n).unwrap_or(0)].to_vec()
+}
+
+/// Waits for `pid` for at most `limit`; kills it if it is still running then. `None` if it hung.
+fn wait_for_child(pid: libc::pid_t, limit: Duration) -> Option<libc::c_int> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let mut status = 0;
+        // SAFETY: `pid` is our child; `status` is a live integer to write to.
+        let done = unsafe { libc::waitpid(pid, &raw mut status, libc::WNOHANG) };
+        assert!(done >= 0, "waitpid failed: {}", std::io::Error::last_os_error());
+        if done == pid {
+            return Some(status);
+        }
+        if Instant::now() >= deadline {
+            // SAFETY: `pid` is our child, which has not been reaped; the second waitpid reaps it.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+                libc::waitpid(pid, &raw mut status, 0);
+            }
+            return None;
+        }
+        thread::sleep(Duration::from_millis(2));
+    }
+}
+
+#[test]
+fn a_forked_child_can_use_rcu() {
+    let shared = Arc::new(Rcu::new(Box::new(42_u64)));
+    let stop = Arc::new(AtomicBool::new(false));
+
+    // Readers going in and out of sections when the fork happens.
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let (stop, shared) = (Arc::clone(&stop), Arc::clone(&shared));
+            thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let guard = read_lock();
+                    assert_eq!(shared.dereference(&guard).copied(), Some(42));
+                }
+            })
+        })
+        .collect();
+    // A reader whose section spans the fork: in the parent it holds every grace period up.
+    let entered = Arc::new(Barrier::new(2));
+    let release = Arc::new(Barrier::new(2));
+    let long_reader = {
+        let (entered, release) = (Arc::clone(&entered), Arc::clone(&release));
+        thread::spawn(move || {
+            let _guard = read_lock();
+            entered.wait();
+            release.wait();
+        })
+    };
+    entered.wait();
+    // The worker takes this callback in a batch and waits for a grace period the long reader
+    // holds up; the next one stays queued behind it. A caller of `synchronize_rcu` waits too.
+    defer_rcu(|| {
+        PARENT_CALLBACKS_RAN.fetch_or(IN_FLIGHT, Ordering::SeqCst);
+    });
+    // The batch delay is 1 ms, so the worker has taken it by now. (Had it not, the in-flight step
+    // would pass without testing anything: this cannot make the test fail falsely.)
+    thread::sleep(Duration::from_millis(50));
+    defer_rcu(|| {
+        PARENT_CALLBACKS_RAN.fetch_or(QUEUED, Ordering::SeqCst);
+    });
+    let waiter = thread::spawn(synchronize_rcu);
+    drop(read_lock()); // the forking thread is a registered reader too
+
+    let mut pipe = [0; 2];
+    // SAFETY: `pipe` is a live array of two descriptors for `pipe` to fill.
+    assert_eq!(unsafe { libc::pipe(pipe.as_mut_ptr()) }, 0, "pipe failed");
+    let [progress_read, progress_write] = pipe;
+    // SAFETY: the child runs only `child`, which ends with `_exit`; what it uses of the parent's
+    // state is what the runtime's fork handlers keep consistent, plus its own copies of memory.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed: {}", std::io::Error::last_os_error());
+    if pid == 0 {
+        // SAFETY: the read end belongs to the parent.
+        unsafe { libc::close(progress_read) };
+        child(progress_write, &shared);
+    }
+    // SAFETY: the write end belongs to the child; closing ours lets reads see end of file.
+    unsafe { libc::close(progress_write) };
+    let status = wait_for_child(pid, HANG);
+    let reports = step_reports(progress_read);
+    // SAFETY: the read end is ours and no longer used.
+    unsafe { libc::close(progress_read) };
+    let failed: Vec<Step> =
+        STEPS.into_iter().filter(|&step| reports.contains(&(step as u8 | FAILED))).collect();
+    let last = reports.last().and_then(|&r| STEPS.into_iter().find(|&step| step as u8 == r & !FAILED));
+
+    // The parent is unaffected: once the long reader leaves, everything completes here too.
+    release.wait();
+    long_reader.join().expect("the long reader failed");
+    stop.store(true, Ordering::Relaxed);
+    for reader in readers {
+        reader.join().expect("a reader failed");
+    }
+    liveness::join_within(waiter, HANG, "the parent's synchronize_rcu");
+    rcu_barrier();
+    assert_eq!(
+        PARENT_CALLBACKS_RAN.load(Ordering::SeqCst),
+        IN_FLIGHT | QUEUED,
+        "the parent ran its callbacks"
+    );
+
+    let status =
+        status.unwrap_or_else(|| panic!("the child hung after step {last:?} (killed after {HANG:?})"));
+    assert!(
+        libc::WIFEXITED(status),
+        "the child died abnormally (wait status {status:#x}) after step {last:?}"
+    );
+    assert!(failed.is_empty(), "the child failed steps {failed:?} (and passed the others)");
+    assert_eq!(reports.len(), STEPS.len(), "the child reported every step");
+    assert_eq!(libc::WEXITSTATUS(status), 0);
+}

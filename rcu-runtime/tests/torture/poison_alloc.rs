@@ -1,0 +1,192 @@
+//! A global allocator for the stress runs that poisons freed memory and delays its reuse.
+//!
+//! Without it a use-after-free can hide: the freed block is handed out again at once, the new
+//! owner writes a valid-looking value into it, and a late reader reads that instead of garbage.
+//! Here every freed block is filled with [`FREED_BYTE`] and parked in a quarantine; only when the
+//! quarantine is full (by count or by bytes) is its oldest block really freed, after checking that
+//! nobody wrote into it meanwhile (a write after free).
+//!
+//! Under AddressSanitizer the quarantine is better left off (`RCU_TORTURE_QUARANTINE=off`): ASan
+//! has its own, and reports the exact access only for blocks that it knows are freed.
+//!
+//! Install it in a test binary or a program with
+//! `#[global_allocator] static ALLOC: PoisonAllocator = PoisonAllocator;`.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+/// What freed memory is filled with (the kernel's `POISON_FREE`).
+pub(crate) const FREED_BYTE: u8 = 0x6b;
+/// Blocks held back at most.
+const QUARANTINE_SLOTS: usize = 1 << 15;
+/// Bytes held back at most.
+const QUARANTINE_BYTES: usize = 64 << 20;
+/// Larger blocks are freed at once (they are not what readers of small elements would reach).
+const LARGEST_QUARANTINED: usize = 1 << 20;
+
+/// The poisoning, quarantining allocator (on top of the system allocator).
+pub(crate) struct PoisonAllocator;
+
+/// Whether freed blocks are poisoned and quarantined (see [`configure_from_env`]).
+static ENABLED: AtomicBool = AtomicBool::new(true);
+static POISONED_FREES: AtomicU64 = AtomicU64::new(0);
+static WRITES_AFTER_FREE: AtomicU64 = AtomicU64::new(0);
+
+/// A freed block waiting in the quarantine.
+#[derive(Clone, Copy)]
+struct Held {
+    ptr: *mut u8,
+    size: usize,
+    align: usize,
+}
+
+impl Held {
+    const EMPTY: Self = Self { ptr: core::ptr::null_mut(), size: 0, align: 1 };
+}
+
+/// A ring of freed blocks, oldest first.
+struct Quarantine {
+    slots: [Held; QUARANTINE_SLOTS],
+    oldest: usize,
+    len: usize,
+    bytes: usize,
+}
+
+// SAFETY: the quarantine owns the blocks it holds (they were freed to it); a block is memory, not
+// state tied to the thread that freed it, so any thread may release it.
+unsafe impl Send for Quarantine {}
+
+static QUARANTINE: Mutex<Quarantine> =
+    Mutex::new(Quarantine { slots: [Held::EMPTY; QUARANTINE_SLOTS], oldest: 0, len: 0, bytes: 0 });
+
+/// Locks the quarantine. `std`'s mutex never allocates, so the allocator may use it; nothing
+/// panics while it is held, so poisoning cannot happen (it is ignored anyway).
+fn quarantine() -> MutexGuard<'static, Quarantine> {
+    QUARANTINE.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Quarantine {
+    /// Parks `block` if there is room; otherwise gives back the oldest block to make room.
+    fn admit_or_evict(&mut self, block: Held) -> Result<(), Held> {
+        let fits = self.len < QUARANTINE_SLOTS && self.bytes + block.size <= QUARANTINE_BYTES;
+        if fits {
+            let slot = (self.oldest + self.len) % QUARANTINE_SLOTS;
+            self.slots[slot] = block;
+            self.len += 1;
+            self.bytes += block.size;
+            return Ok(());
+        }
+        Err(self.pop_oldest().expect("a full quarantine holds at least one block"))
+    }
+
+    fn pop_oldest(&mut self) -> Option<Held> {
+        if self.len == 0 {
+            return None;
+        }
+        let block = core::mem::replace(&mut self.slots[self.oldest], Held::EMPTY);
+        self.oldest = (self.oldest + 1) % QUARANTINE_SLOTS;
+        self.len -= 1;
+        self.bytes -= block.size;
+        Some(block)
+    }
+}
+
+/// Checks that a quarantined block still holds only poison, then really frees it.
+///
+/// # Safety
+///
+/// `block` was taken out of the quarantine, which got it from [`PoisonAllocator::dealloc`]: it is
+/// a block of the system allocator with that size and alignment, freed by its owner, that nobody
+/// may use any more.
+unsafe fn release(block: Held) {
+    // SAFETY: the block is `size` bytes of memory that we own (the caller's contract); the fill in
+    // `dealloc` initialized every byte.
+    let bytes = unsafe { core::slice::from_raw_parts(block.ptr, block.size) };
+    if bytes.iter().any(|&b| b != FREED_BYTE) {
+        // Relaxed: a statistic, read after the run.
+        WRITES_AFTER_FREE.fetch_add(1, Ordering::Relaxed);
+    }
+    // SAFETY: `size` and `align` are those of the layout the block was allocated with (the
+    // allocator's contract on `dealloc`), and `align` is a power of two.
+    let layout = unsafe { Layout::from_size_align_unchecked(block.size, block.align) };
+    // SAFETY: the block came from `System` with this layout and is freed once, here.
+    unsafe { System.dealloc(block.ptr, layout) };
+}
+
+// SAFETY: every block comes from `System` with the caller's layout and goes back to `System` with
+// the same layout, exactly once (at `dealloc` when the quarantine is off or the block is large,
+// or when it leaves the quarantine); in between, nobody but the quarantine owns it.
+unsafe impl GlobalAlloc for PoisonAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded from our caller (`layout` has a non-zero size).
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded from our caller.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // Relaxed: the flag is set before the run starts and read by whoever frees.
+        if !ENABLED.load(Ordering::Relaxed) || layout.size() > LARGEST_QUARANTINED {
+            // SAFETY: forwarded from our caller.
+            unsafe { System.dealloc(ptr, layout) };
+            return;
+        }
+        // SAFETY: the caller owned the `layout.size()` bytes at `ptr` and gives them up to us.
+        unsafe { ptr.write_bytes(FREED_BYTE, layout.size()) };
+        POISONED_FREES.fetch_add(1, Ordering::Relaxed);
+        let block = Held { ptr, size: layout.size(), align: layout.align() };
+        loop {
+            // Release the evicted block outside the lock: checking it reads the whole block.
+            let evicted = quarantine().admit_or_evict(block);
+            match evicted {
+                Ok(()) => return,
+                // SAFETY: the block left the quarantine, which got it from this function.
+                Err(oldest) => unsafe { release(oldest) },
+            }
+        }
+    }
+}
+
+/// What the allocator saw so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct AllocCounters {
+    /// Frees that were poisoned and quarantined.
+    pub(crate) poisoned_frees: u64,
+    /// Quarantined blocks that someone wrote into after they were freed.
+    pub(crate) writes_after_free: u64,
+}
+
+/// Reads the counters.
+pub(crate) fn counters() -> AllocCounters {
+    AllocCounters {
+        poisoned_frees: POISONED_FREES.load(Ordering::Relaxed),
+        writes_after_free: WRITES_AFTER_FREE.load(Ordering::Relaxed),
+    }
+}
+
+/// Frees every quarantined block now, checking each for writes after free.
+pub(crate) fn flush() {
+    loop {
+        let oldest = quarantine().pop_oldest();
+        match oldest {
+            // SAFETY: the block left the quarantine, which got it from `dealloc`.
+            Some(block) => unsafe { release(block) },
+            None => return,
+        }
+    }
+}
+
+/// Turns the quarantine off when `RCU_TORTURE_QUARANTINE` is `off` or `0` (for AddressSanitizer
+/// runs), and says whether it is on. Call it before the run, outside the allocator.
+pub(crate) fn configure_from_env() -> bool {
+    let off = std::env::var("RCU_TORTURE_QUARANTINE").is_ok_and(|v| v == "off" || v == "0");
+    if off {
+        ENABLED.store(false, Ordering::Relaxed);
+        flush();
+    }
+    !off
+}
