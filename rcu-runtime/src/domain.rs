@@ -10,19 +10,37 @@ use crate::sync::{Arc, AtomicUsize, Mutex};
 use crate::waker::GpWaker;
 
 /// Readers, the grace-period counter and sequence, and the callback queue of one RCU engine.
+///
+/// `repr(C, align(128))` with the two fields that every read-side section loads first, alone in
+/// their cache lines: the state that grace periods and callbacks write lives after them, so
+/// writing it does not evict what readers need.
+#[repr(C, align(128))]
 pub struct Domain {
     /// The value a reader copies into its counter at its outermost `lock`: depth 1 and the current
     /// phase. Written only by the grace-period leader (one at a time).
     pub(crate) gp_ctr: AtomicUsize,
-    /// Every registered reader.
-    pub(crate) registry: Mutex<Vec<Arc<ReaderNode>>>,
     /// How a waiting grace period sleeps and gets woken.
     pub(crate) waker: GpWaker,
+    /// Keeps the read-mostly fields above in a 128-byte block of their own.
+    _read_mostly: [u8; READ_MOSTLY_PAD],
+    /// Every registered reader.
+    pub(crate) registry: Mutex<Vec<Arc<ReaderNode>>>,
     /// Grace-period numbering, sharing and polling.
     pub(crate) seq: GpSequence,
     /// Callbacks waiting for a grace period.
     pub(crate) callbacks: CallbackQueue,
 }
+
+/// Padding that ends the read-mostly block of [`Domain`] at 128 bytes (two cache lines, as the
+/// adjacent-line prefetcher pairs them). Loom's atomics are larger and need no layout care.
+#[cfg(not(loom))]
+const READ_MOSTLY_PAD: usize =
+    128 - core::mem::size_of::<AtomicUsize>() - core::mem::size_of::<GpWaker>().next_multiple_of(8);
+#[cfg(loom)]
+const READ_MOSTLY_PAD: usize = 0;
+
+#[cfg(not(loom))]
+const _: () = assert!(core::mem::offset_of!(Domain, registry) == 128);
 
 impl Domain {
     /// Creates an engine with no readers and no pending callbacks.
@@ -30,8 +48,9 @@ impl Domain {
     pub(crate) const fn new() -> Self {
         Self {
             gp_ctr: AtomicUsize::new(NEST_ONE),
-            registry: Mutex::new(Vec::new()),
             waker: GpWaker::new(),
+            _read_mostly: [0; READ_MOSTLY_PAD],
+            registry: Mutex::new(Vec::new()),
             seq: GpSequence::new(),
             callbacks: CallbackQueue::new(),
         }
@@ -42,8 +61,9 @@ impl Domain {
     pub fn new() -> Self {
         Self {
             gp_ctr: AtomicUsize::new(NEST_ONE),
-            registry: Mutex::new(Vec::new()),
             waker: GpWaker::new(),
+            _read_mostly: [0; READ_MOSTLY_PAD],
+            registry: Mutex::new(Vec::new()),
             seq: GpSequence::new(),
             callbacks: CallbackQueue::new(),
         }

@@ -40,6 +40,8 @@ struct Scratch {
 pub(crate) struct SeqState {
     seq: u64,
     scratch: Option<Scratch>,
+    /// Callers blocked on `done`: a grace period with none to wake makes no futex call.
+    waiters: usize,
 }
 
 /// Grace-period numbering and the queue of callers waiting for one.
@@ -54,7 +56,7 @@ impl GpSequence {
     #[cfg(not(loom))]
     pub(crate) const fn new() -> Self {
         Self {
-            state: Mutex::new(SeqState { seq: 0, scratch: None }),
+            state: Mutex::new(SeqState { seq: 0, scratch: None, waiters: 0 }),
             done: Condvar::new(),
             mirror: AtomicU64::new(0),
         }
@@ -63,7 +65,7 @@ impl GpSequence {
     #[cfg(loom)]
     pub(crate) fn new() -> Self {
         Self {
-            state: Mutex::new(SeqState { seq: 0, scratch: None }),
+            state: Mutex::new(SeqState { seq: 0, scratch: None, waiters: 0 }),
             done: Condvar::new(),
             mirror: AtomicU64::new(0),
         }
@@ -109,9 +111,13 @@ impl GpSequence {
                 state.seq += 1;
                 // Release: pairs with the Acquire load in `is_done`.
                 self.mirror.store(state.seq, Ordering::Release);
-                self.done.notify_all();
+                if state.waiters > 0 {
+                    self.done.notify_all();
+                }
             } else {
+                state.waiters += 1;
                 state = sync::wait(&self.done, state);
+                state.waiters -= 1;
             }
         }
     }
@@ -120,6 +126,7 @@ impl GpSequence {
     /// never finish here; forget it (it did not complete, so the count goes back).
     #[cfg(not(loom))]
     pub(crate) fn forget_running(&self, state: &mut SeqState) {
+        state.waiters = 0;
         if state.seq & 1 == 1 {
             state.seq -= 1;
             state.scratch = None;

@@ -29,7 +29,10 @@
 
 #![cfg_attr(
     loom,
-    expect(dead_code, reason = "the loom build has the engine without the process-wide API that uses these parts")
+    expect(
+        dead_code,
+        reason = "the loom build has the engine without the process-wide API that uses these parts"
+    )
 )]
 
 mod callbacks;
@@ -73,11 +76,11 @@ pub use head::{HasRcuHead, RcuCallback, RcuHead};
 #[cfg(not(loom))]
 pub use callbacks::{call_rcu, defer_rcu, rcu_barrier};
 #[cfg(not(loom))]
+pub use foreign::{ForeignOwnable, ForeignOwnableRcu};
+#[cfg(not(loom))]
 pub use gp::{GpState, start_poll, synchronize_rcu};
 #[cfg(not(loom))]
 pub use guard::{Guard, is_reading, read_lock};
-#[cfg(not(loom))]
-pub use foreign::{ForeignOwnable, ForeignOwnableRcu};
 #[cfg(not(loom))]
 pub use map::RcuMap;
 #[cfg(not(loom))]
@@ -90,15 +93,15 @@ pub use rcu_box::RcuBox;
 pub use stats::{Stats, stats};
 
 // BEGIN field projection
-#[cfg(not(loom))]
-mod mutex;
-#[cfg(not(loom))]
-mod protected;
 /// What `#[derive(RcuProtected)]` expands to; not public API.
 #[cfg(not(loom))]
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
+#[cfg(not(loom))]
+mod mutex;
+#[cfg(not(loom))]
+mod protected;
 
 #[cfg(not(loom))]
 pub use mutex::{RcuMutex, RcuMutexGuard};
