@@ -8,6 +8,9 @@ pub mod introduction {}
 #[doc = include_str!("src/basics.md")]
 pub mod basics {}
 
+#[doc = include_str!("src/performance.md")]
+pub mod performance {}
+
 /// The README's example, compiled and run so that it stays true.
 #[doc = include_str!("../README.md")]
 pub mod readme {}

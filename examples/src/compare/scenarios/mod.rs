@@ -1,0 +1,46 @@
+//! The six scenarios of the comparison, one module each, and the timing helpers they share.
+
+use core::hint::black_box;
+use std::time::{Duration, Instant};
+
+use super::peers::{READ_BATCH, ReadPeer};
+use super::sample::median_of;
+
+pub(crate) mod async_free;
+pub(crate) mod grace_periods;
+pub(crate) mod memory;
+pub(crate) mod read_scaling;
+pub(crate) mod read_side;
+pub(crate) mod reads_under_updates;
+
+/// Reads through `peer` for about `target` and returns the cost of one read, in nanoseconds.
+///
+/// The calling thread must have entered the peer. Reads run in batches that grow until one batch
+/// takes at least 1/64 of the target, so looking at the clock costs nothing measurable, even for
+/// the sub-nanosecond floor.
+pub(crate) fn time_reads(peer: &dyn ReadPeer, target: Duration) -> f64 {
+    let mut batch = READ_BATCH;
+    let mut count = 0_u64;
+    let start = Instant::now();
+    loop {
+        black_box(peer.read_n(batch));
+        count += batch;
+        let elapsed = start.elapsed();
+        if elapsed >= target {
+            return elapsed.as_nanos() as f64 / count as f64;
+        }
+        if elapsed < target / 64 {
+            batch *= 2;
+        }
+    }
+}
+
+/// Each time is its own sample; their median, in microseconds.
+pub(crate) fn median_us(times: &[Duration]) -> f64 {
+    median_of(times.iter().map(|t| t.as_secs_f64() * 1e6))
+}
+
+/// `a / b` for two medians, NaN when either is missing.
+pub(crate) fn ratio_of(a: f64, b: f64) -> f64 {
+    if b > 0.0 && a.is_finite() && b.is_finite() { a / b } else { f64::NAN }
+}
