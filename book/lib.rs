@@ -8,6 +8,9 @@ pub mod introduction {}
 #[doc = include_str!("src/basics.md")]
 pub mod basics {}
 
+#[doc = include_str!("src/derive-expanded.md")]
+pub mod derive_expanded {}
+
 #[doc = include_str!("src/performance.md")]
 pub mod performance {}
 
