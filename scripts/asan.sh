@@ -33,6 +33,10 @@ leak:leaked_guard::
 # A drop of an RcuOld (or a non-null Rcu) that panics inside a section cannot free the value
 # without the grace period it refused to wait for: it leaks it (tests/misuse_panics.rs).
 leak:misuse_panics::dropping_
+# An RcuOld dropped while a panic unwinds out of a read-side section leaks its value on purpose
+# (waiting would deadlock, panicking again would abort): the two tests that check that path.
+leak:misuse_panics::a_panic_that_unwinds_past_an_rcu_old_inside_a_section_does_not_abort
+leak:misuse_panics::rcu_old_wait_inside_a_section_panics
 # tests/rcu_pointer.rs drops an Rcu in place inside a leaked Box (the Box itself is the leak).
 leak:rcu_pointer::dropping_an_rcu_waits_for_a_reader_elsewhere
 SUPP
