@@ -21,6 +21,16 @@ use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering
 use std::time::Duration;
 
 /// How the read side and the grace-period code order their accesses.
+///
+/// # Examples
+///
+/// ```
+/// use rcu_runtime::config::{barrier_mode, BarrierMode};
+/// match barrier_mode() {
+///     BarrierMode::Membarrier => println!("readers use compiler fences only"),
+///     BarrierMode::Fences => println!("readers use full fences"),
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BarrierMode {
     /// Readers use compiler fences only; grace periods issue
@@ -31,6 +41,17 @@ pub enum BarrierMode {
 }
 
 /// [`force_fence_barriers`] was called after the engine had already chosen its barriers.
+///
+/// # Examples
+///
+/// ```
+/// use rcu_runtime::config::{barrier_mode, force_fence_barriers, BarrierMode};
+/// let _ = rcu_runtime::read_lock(); // the engine starts and chooses its barriers
+/// if let Err(err) = force_fence_barriers() {
+///     assert_eq!(err.mode, barrier_mode());
+///     assert_eq!(err.mode, BarrierMode::Membarrier);
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AlreadyStarted {
     /// The flavour the engine is using.
@@ -64,6 +85,14 @@ static STALL_HANDLER: AtomicPtr<()> = AtomicPtr::new(core::ptr::null_mut());
 /// # Errors
 ///
 /// [`AlreadyStarted`] if the engine already chose its barriers (unless it chose fences).
+///
+/// # Examples
+///
+/// ```
+/// use rcu_runtime::config::{barrier_mode, force_fence_barriers, BarrierMode};
+/// force_fence_barriers().expect("called before the engine started");
+/// assert_eq!(barrier_mode(), BarrierMode::Fences);
+/// ```
 pub fn force_fence_barriers() -> Result<(), AlreadyStarted> {
     FORCE_FENCES.store(true, Ordering::Relaxed);
     match crate::membarrier::mode() {
@@ -90,12 +119,24 @@ pub(crate) fn fences_forced() -> bool {
 }
 
 /// Sets how long a grace period may wait on one reader before a stall is reported.
+///
+/// # Examples
+///
+/// ```
+/// rcu_runtime::config::set_stall_timeout(std::time::Duration::from_millis(500));
+/// ```
 pub fn set_stall_timeout(timeout: Duration) {
     let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX).max(1);
     STALL_TIMEOUT_MS.store(ms, Ordering::Relaxed);
 }
 
 /// How long a grace period may wait on one reader before a stall is reported.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(rcu_runtime::config::stall_timeout(), std::time::Duration::from_secs(10)); // the default
+/// ```
 pub fn stall_timeout() -> Duration {
     Duration::from_millis(STALL_TIMEOUT_MS.load(Ordering::Relaxed))
 }
@@ -104,11 +145,24 @@ pub fn stall_timeout() -> Duration {
 ///
 /// Callers inside a read-side critical section and callbacks running on the worker never wait
 /// (waiting there could deadlock), so the bound is exceeded by at most what they queue.
+///
+/// # Examples
+///
+/// ```
+/// rcu_runtime::config::set_max_pending_callbacks(1024);
+/// assert_eq!(rcu_runtime::config::max_pending_callbacks(), 1024);
+/// ```
 pub fn set_max_pending_callbacks(max: usize) {
     MAX_PENDING.store(max.max(1), Ordering::Relaxed);
 }
 
 /// The number of pending callbacks past which `call_rcu` callers wait.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(rcu_runtime::config::max_pending_callbacks(), 32_768); // the default
+/// ```
 pub fn max_pending_callbacks() -> usize {
     MAX_PENDING.load(Ordering::Relaxed)
 }
@@ -117,17 +171,41 @@ pub fn max_pending_callbacks() -> usize {
 ///
 /// A longer delay means fewer grace periods (fewer membarrier interruptions of readers) and more
 /// memory waiting to be freed; `rcu_barrier` and backpressure cut the delay short.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// rcu_runtime::config::set_callback_batch_delay(Duration::from_micros(100));
+/// assert_eq!(rcu_runtime::config::callback_batch_delay(), Duration::from_micros(100));
+/// ```
 pub fn set_callback_batch_delay(delay: Duration) {
     let us = u64::try_from(delay.as_micros()).unwrap_or(u64::MAX);
     BATCH_DELAY_US.store(us, Ordering::Relaxed);
 }
 
 /// How long the callback worker lets callbacks accumulate between two batches.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(rcu_runtime::config::callback_batch_delay(), std::time::Duration::from_millis(1)); // the default
+/// ```
 pub fn callback_batch_delay() -> Duration {
     Duration::from_micros(BATCH_DELAY_US.load(Ordering::Relaxed))
 }
 
 /// What a stall report says: a grace period has waited on one reader for too long.
+///
+/// # Examples
+///
+/// ```
+/// use rcu_runtime::config::{set_stall_handler, StallReport};
+/// fn log(report: &StallReport) {
+///     eprintln!("stall: {:?} on {:?}", report.waited, report.thread_name);
+/// }
+/// set_stall_handler(log);
+/// ```
 #[derive(Clone, Debug)]
 pub struct StallReport {
     /// How long the grace period has been waiting.
@@ -154,6 +232,13 @@ impl fmt::Display for StallReport {
 /// Replaces what happens on a stall (by default, the report is printed to stderr).
 ///
 /// The handler runs on the thread that drives the grace period; it must not block on RCU.
+///
+/// # Examples
+///
+/// ```
+/// use rcu_runtime::config::{set_stall_handler, StallReport};
+/// set_stall_handler(|report: &StallReport| eprintln!("{report}"));
+/// ```
 pub fn set_stall_handler(handler: fn(&StallReport)) {
     STALL_HANDLER.store(handler as *mut (), Ordering::Release);
 }

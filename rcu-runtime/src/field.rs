@@ -12,6 +12,18 @@
 /// `cfg` removes is gone before any derive runs, so it takes no position.
 ///
 /// This type is never constructed: it only appears as the parameter of [`HasField`].
+///
+/// # Examples
+///
+/// ```
+/// use rcu_runtime::{Field, HasField, Rcu, RcuProtected};
+///
+/// #[derive(RcuProtected)]
+/// struct Pair { first: u8, #[rcu] second: Rcu<Box<u16>> }
+///
+/// fn field_type<T: HasField<F, Type = X>, F, X>() {}
+/// field_type::<Pair, Field<1>, Rcu<Box<u16>>>(); // `second` is field 1
+/// ```
 pub struct Field<const INDEX: usize>(());
 
 /// A struct that has a field, named by the marker `F` (usually a [`Field<INDEX>`]), of type
@@ -86,4 +98,16 @@ pub unsafe trait HasField<F>: Sized {
 /// Implementors guarantee that no safe code can obtain `&mut Self::Type` for this field from a
 /// `Pin<&mut Self>`, and that `Self` cannot be moved once pinned while the field is in use
 /// (so `Self` has no `Drop` that moves the field out and no unconditional `Unpin`).
+///
+/// # Examples
+///
+/// ```
+/// use rcu_runtime::{Field, HasPinnedField, Rcu, RcuProtected};
+///
+/// #[derive(RcuProtected)]
+/// struct Shared { #[rcu] value: Rcu<Box<u32>>, plain: u32 }
+///
+/// fn pinned<T: HasPinnedField<F>, F>() {}
+/// pinned::<Shared, Field<0>>(); // `#[rcu]` fields are structurally pinned
+/// ```
 pub unsafe trait HasPinnedField<F>: HasField<F> {}

@@ -64,6 +64,21 @@ pub unsafe trait ForeignOwnable: Sized {
 ///
 /// The value borrowed through [`rcu_borrow`](ForeignOwnableRcu::rcu_borrow) stays valid until one
 /// grace period after the owner taken back with `from_foreign` is dropped.
+///
+/// # Examples
+///
+/// ```
+/// use rcu_runtime::{read_lock, ForeignOwnable, ForeignOwnableRcu, RcuBox};
+///
+/// let ptr = RcuBox::new(5).into_foreign();
+/// let guard = read_lock();
+/// // SAFETY: `ptr` came from `into_foreign`; the borrow ends with `guard`.
+/// let five: &i32 = unsafe { <RcuBox<i32> as ForeignOwnableRcu>::rcu_borrow(ptr) };
+/// // SAFETY: taken back once; the RcuBox's memory outlives it by a grace period.
+/// drop(unsafe { <RcuBox<i32> as ForeignOwnable>::from_foreign(ptr) });
+/// assert_eq!(*five, 5); // still valid: our guard holds the grace period up
+/// drop(guard);
+/// ```
 pub unsafe trait ForeignOwnableRcu: ForeignOwnable {
     /// What an RCU borrow gives (usually `&'a T`).
     type RcuBorrowed<'a>;

@@ -325,6 +325,14 @@ mod api {
     }
 
     /// A grace period to wait for, from [`start_poll`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let state: rcu_runtime::GpState = rcu_runtime::start_poll();
+    /// state.wait();
+    /// assert!(state.poll());
+    /// ```
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     #[must_use = "a GpState does nothing unless polled or waited for"]
     pub struct GpState {
@@ -336,6 +344,15 @@ mod api {
         ///
         /// Never blocks. Once it returns `true`, every reader that was inside a critical section
         /// when `start_poll` was called has left it.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// let state = rcu_runtime::start_poll();
+        /// while !state.poll() {
+        ///     std::thread::yield_now(); // the callback worker drives the grace period
+        /// }
+        /// ```
         pub fn poll(&self) -> bool {
             domain().seq.is_done(self.target)
         }
@@ -346,6 +363,14 @@ mod api {
         ///
         /// When it would have to wait inside a read-side critical section on the same thread, as
         /// [`synchronize_rcu`]. (If the grace period has already elapsed, it returns at once.)
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// let state = rcu_runtime::start_poll();
+        /// state.wait(); // blocks until a full grace period has elapsed since start_poll
+        /// assert!(state.poll());
+        /// ```
         #[track_caller]
         pub fn wait(self) {
             if self.poll() {

@@ -95,6 +95,14 @@ pub struct Guard {
 
 impl Guard {
     /// Enters a read-side critical section; the same as [`read_lock`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let guard = rcu_runtime::Guard::new();
+    /// assert!(rcu_runtime::is_reading());
+    /// drop(guard);
+    /// ```
     #[inline]
     pub fn new() -> Self {
         read_lock()

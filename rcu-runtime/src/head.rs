@@ -7,6 +7,25 @@ use core::ptr::{self, NonNull};
 /// The function a queued [`RcuHead`] runs once its grace period has elapsed.
 ///
 /// It receives the head it was queued with and owns the object around it from then on.
+///
+/// # Examples
+///
+/// ```
+/// use core::ptr::NonNull;
+/// use rcu_runtime::{RcuCallback, RcuHead};
+///
+/// /// # Safety
+/// /// `head` is the first field of a leaked `Box<RcuHead>`.
+/// unsafe fn free(head: NonNull<RcuHead>) {
+///     // SAFETY: by this function's contract.
+///     drop(unsafe { Box::from_raw(head.as_ptr()) });
+/// }
+/// let callback: RcuCallback = free;
+/// let head = NonNull::from(Box::leak(Box::new(RcuHead::new())));
+/// // SAFETY: the head is ours and `free` reclaims exactly it.
+/// unsafe { rcu_runtime::call_rcu(head, callback) };
+/// rcu_runtime::rcu_barrier();
+/// ```
 pub type RcuCallback = unsafe fn(NonNull<RcuHead>);
 
 /// Two words that let an object be queued for [`call_rcu`](crate::call_rcu) without allocating.
@@ -41,6 +60,13 @@ unsafe impl Sync for RcuHead {}
 
 impl RcuHead {
     /// Creates a head that is not queued.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let head = rcu_runtime::RcuHead::new();
+    /// assert_eq!(format!("{head:?}"), "RcuHead { .. }");
+    /// ```
     #[must_use]
     pub const fn new() -> Self {
         Self { next: UnsafeCell::new(ptr::null_mut()), func: UnsafeCell::new(None) }

@@ -87,6 +87,13 @@ unsafe impl<K: Ord + Clone + Send + Sync + 'static, P: ForeignOwnable + Send + S
 
 impl<K: Ord + Clone + Send + 'static, P: ForeignOwnable> RcuMap<K, P> {
     /// Creates an empty map.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map: rcu_runtime::RcuMap<u32, Box<String>> = rcu_runtime::RcuMap::new();
+    /// assert!(map.is_empty());
+    /// ```
     pub fn new() -> Self {
         let table = Box::into_raw(Box::new(Table { entries: Vec::new() }));
         // INVARIANT: a fresh, empty, sorted table.
@@ -121,6 +128,15 @@ impl<K: Ord + Clone + Send + 'static, P: ForeignOwnable> RcuMap<K, P> {
     ///
     /// The replaced value is the caller's at once; readers that still borrow it through
     /// [`load_rcu`](RcuMap::load_rcu) are protected by its [`ForeignOwnableRcu`] guarantee.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rcu_runtime::RcuMap;
+    /// let map = RcuMap::new();
+    /// assert!(map.insert(1, Box::new("one")).is_none());
+    /// assert_eq!(map.insert(1, Box::new("uno")).map(|b| *b), Some("one"));
+    /// ```
     pub fn insert(&self, key: K, value: P) -> Option<P> {
         let raw = value.into_foreign();
         let replaced = self.update(|entries| match entries.binary_search_by(|(k, _)| k.cmp(&key)) {
@@ -136,6 +152,16 @@ impl<K: Ord + Clone + Send + 'static, P: ForeignOwnable> RcuMap<K, P> {
     }
 
     /// Removes the value under `key` and gives it back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rcu_runtime::RcuMap;
+    /// let map = RcuMap::new();
+    /// map.insert("k", Box::new(1));
+    /// assert_eq!(map.remove(&"k").map(|b| *b), Some(1));
+    /// assert!(map.remove(&"k").is_none());
+    /// ```
     pub fn remove(&self, key: &K) -> Option<P> {
         let removed = self.update(|entries| match entries.binary_search_by(|(k, _)| k.cmp(key)) {
             Ok(at) => Some(entries.remove(at).1),
@@ -146,6 +172,17 @@ impl<K: Ord + Clone + Send + 'static, P: ForeignOwnable> RcuMap<K, P> {
     }
 
     /// Looks `key` up without the lock; the borrow lasts as long as the guard.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rcu_runtime::{read_lock, RcuBox, RcuMap};
+    /// let map = RcuMap::new();
+    /// map.insert(7, RcuBox::new("seven"));
+    /// let guard = read_lock();
+    /// assert_eq!(map.load_rcu(&7, &guard).copied(), Some("seven"));
+    /// assert!(map.load_rcu(&8, &guard).is_none());
+    /// ```
     pub fn load_rcu<'rcu>(&self, key: &K, _guard: &'rcu Guard) -> Option<P::RcuBorrowed<'rcu>>
     where
         P: ForeignOwnableRcu,
@@ -163,6 +200,15 @@ impl<K: Ord + Clone + Send + 'static, P: ForeignOwnable> RcuMap<K, P> {
     }
 
     /// Runs `f` on the value under `key` while holding the update lock, for any value type.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rcu_runtime::RcuMap;
+    /// let map = RcuMap::new();
+    /// map.insert(1, Box::new(10));
+    /// assert_eq!(map.with_locked(&1, |v| v.map(|v| v + 1)), Some(11));
+    /// ```
     pub fn with_locked<R>(&self, key: &K, f: impl FnOnce(Option<P::Borrowed<'_>>) -> R) -> R {
         let _lock = crate::sync::lock(&self.update);
         let table = self.table.load(Ordering::Relaxed);
@@ -176,6 +222,17 @@ impl<K: Ord + Clone + Send + 'static, P: ForeignOwnable> RcuMap<K, P> {
     }
 
     /// The keys present when the guard's snapshot was taken, in order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rcu_runtime::{read_lock, RcuMap};
+    /// let map = RcuMap::new();
+    /// map.insert(2, Box::new(()));
+    /// map.insert(1, Box::new(()));
+    /// let guard = read_lock();
+    /// assert_eq!(map.keys(&guard).copied().collect::<Vec<_>>(), [1, 2]);
+    /// ```
     pub fn keys<'rcu>(&self, _guard: &'rcu Guard) -> impl ExactSizeIterator<Item = &'rcu K> + 'rcu {
         // Acquire: pairs with the Release store in `update`.
         let table = self.table.load(Ordering::Acquire);
@@ -185,12 +242,27 @@ impl<K: Ord + Clone + Send + 'static, P: ForeignOwnable> RcuMap<K, P> {
     }
 
     /// The number of entries.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map = rcu_runtime::RcuMap::new();
+    /// map.insert(1, Box::new(()));
+    /// assert_eq!(map.len(), 1);
+    /// ```
     pub fn len(&self) -> usize {
         let guard = crate::read_lock();
         self.keys(&guard).len()
     }
 
     /// Whether the map is empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map = rcu_runtime::RcuMap::<u8, Box<u8>>::new();
+    /// assert!(map.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

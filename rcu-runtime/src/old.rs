@@ -36,6 +36,17 @@ use crate::{ForeignOwnable, call_rcu, defer_rcu, synchronize_rcu};
 ///
 /// `ptr` came from `P::into_foreign`, is owned by this value and is reachable by no new reader
 /// (it was unpublished before this value was created).
+///
+/// # Examples
+///
+/// ```
+/// use rcu_runtime::Rcu;
+/// use std::pin::pin;
+///
+/// let mut rcu = pin!(Rcu::new(Box::new(1)));
+/// let old = rcu.as_mut().replace(Box::new(2)).unwrap(); // an RcuOld<Box<i32>>
+/// drop(old); // waits for a grace period, then frees the box
+/// ```
 #[must_use = "dropping an RcuOld waits for a grace period; say so with drop(), or use defer_drop()/drop_async()"]
 pub struct RcuOld<P: ForeignOwnable> {
     ptr: NonNull<c_void>,

@@ -54,6 +54,13 @@ unsafe impl<P: ForeignOwnable + Sync> Sync for Rcu<P> {}
 
 impl<P: ForeignOwnable> Rcu<P> {
     /// Creates a pointer that publishes `value`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rcu = rcu_runtime::Rcu::new(Box::new(1));
+    /// assert!(!rcu.is_null());
+    /// ```
     pub fn new(value: P) -> Self {
         // INVARIANT: `into_foreign` gives a non-null pointer that we now own.
         Self { ptr: AtomicPtr::new(value.into_foreign()), _owns: PhantomData, _pinned: PhantomPinned }
@@ -75,6 +82,17 @@ impl<P: ForeignOwnable> Rcu<P> {
     ///
     /// The borrow lives as long as the guard, not as long as `&self`: whatever the updater does
     /// meanwhile, the value is freed only after a grace period, which waits for this guard.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rcu_runtime::{read_lock, Rcu};
+    ///
+    /// let rcu = Rcu::new(Box::new(String::from("hello")));
+    /// let guard = read_lock();
+    /// let s: Option<&String> = rcu.dereference(&guard);
+    /// assert_eq!(s.map(String::len), Some(5));
+    /// ```
     #[inline]
     pub fn dereference<'rcu>(&self, _guard: &'rcu Guard) -> Option<P::Borrowed<'rcu>> {
         // Acquire: pairs with the Release store that published the pointer, so the pointee's
@@ -91,6 +109,16 @@ impl<P: ForeignOwnable> Rcu<P> {
     }
 
     /// Whether the pointer publishes nothing right now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::pin::pin;
+    /// let mut rcu = pin!(rcu_runtime::Rcu::new(Box::new(1)));
+    /// assert!(!rcu.is_null());
+    /// drop(rcu.as_mut().take());
+    /// assert!(rcu.is_null());
+    /// ```
     pub fn is_null(&self) -> bool {
         self.ptr.load(Ordering::Relaxed).is_null()
     }
@@ -138,6 +166,18 @@ impl<P: ForeignOwnable> Rcu<P> {
     }
 
     /// Publishes `new` and returns the old value, if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rcu_runtime::{read_lock, Rcu};
+    /// use std::pin::pin;
+    ///
+    /// let mut rcu = pin!(Rcu::new(Box::new(1)));
+    /// let old = rcu.as_mut().replace(Box::new(2));
+    /// assert_eq!(old.map(|old| *old.wait()), Some(1));
+    /// assert_eq!(rcu.dereference(&read_lock()).copied(), Some(2));
+    /// ```
     pub fn replace(self: Pin<&mut Self>, new: P) -> Option<RcuOld<P>> {
         self.copy_update(|_| Some(new))
     }

@@ -53,6 +53,13 @@ unsafe impl<T: Send + Sync + 'static> Sync for RcuBox<T> {}
 
 impl<T: Send + 'static> RcuBox<T> {
     /// Allocates `value`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = rcu_runtime::RcuBox::new(vec![1, 2, 3]);
+    /// assert_eq!(b.len(), 3);
+    /// ```
     pub fn new(value: T) -> Self {
         let inner = Box::new(RcuBoxInner { value, head: RcuHead::new() });
         // INVARIANT: freshly allocated by `Box`, owned, head not queued.
@@ -61,6 +68,18 @@ impl<T: Send + 'static> RcuBox<T> {
 
     /// Borrows the value for as long as the read-side critical section lasts, which may be longer
     /// than the box lives.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rcu_runtime::{read_lock, RcuBox};
+    ///
+    /// let b = RcuBox::new(7);
+    /// let guard = read_lock();
+    /// let seven = b.with_rcu(&guard);
+    /// drop(b);
+    /// assert_eq!(*seven, 7); // the borrow belongs to the guard, not to the box
+    /// ```
     pub fn with_rcu<'rcu>(&self, _guard: &'rcu Guard) -> &'rcu T {
         // SAFETY: the allocation is live now (invariant) and, once the box is dropped, stays live
         // until a grace period has elapsed, which waits for `_guard`'s critical section.

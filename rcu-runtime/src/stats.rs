@@ -4,6 +4,13 @@ use crate::config::BarrierMode;
 use crate::engine::domain;
 
 /// A snapshot of the engine's counters, from [`stats`].
+///
+/// # Examples
+///
+/// ```
+/// let stats: rcu_runtime::Stats = rcu_runtime::stats();
+/// println!("{} grace periods, {} callbacks pending", stats.grace_periods, stats.callbacks_pending);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Stats {
