@@ -99,6 +99,30 @@ pub(crate) fn light_fence() {
     }
 }
 
+/// The reader's fences around its final counter store: [`light_fence`] before and after
+/// `store`, with the barrier flavour read once for both.
+#[inline(always)]
+pub(crate) fn light_fenced(store: impl FnOnce()) {
+    #[cfg(loom)]
+    {
+        crate::sync::fence(Ordering::SeqCst);
+        store();
+        crate::sync::fence(Ordering::SeqCst);
+    }
+    #[cfg(not(loom))]
+    if MODE.load(Ordering::Relaxed) == MEMBARRIER {
+        // As in `light_fence`: the heavy side's membarrier supplies the hardware barriers.
+        core::sync::atomic::compiler_fence(Ordering::SeqCst);
+        store();
+        core::sync::atomic::compiler_fence(Ordering::SeqCst);
+    } else {
+        // Pair with the SeqCst fence in `heavy_fence`.
+        core::sync::atomic::fence(Ordering::SeqCst);
+        store();
+        core::sync::atomic::fence(Ordering::SeqCst);
+    }
+}
+
 /// The grace-period side of the fence pair: a full barrier on every thread of the process.
 ///
 /// Pairs with every [`light_fence`] executed by readers.

@@ -8,7 +8,7 @@
 //! around the outermost update pair with the grace period's heavy fences.
 
 use crate::domain::Domain;
-use crate::membarrier::light_fence;
+use crate::membarrier::{light_fence, light_fenced};
 use crate::sync::{AtomicUsize, Ordering};
 
 /// One level of nesting.
@@ -77,14 +77,13 @@ impl ReaderNode {
         let ctr = self.ctr.load(Ordering::Relaxed);
         debug_assert!(ctr & NEST_MASK != 0, "RCU read-side unlock without lock");
         if ctr & NEST_MASK == NEST_ONE {
-            // Orders the critical section's accesses before the counter store; pairs with the
-            // heavy fence the grace period issues after it saw this reader idle.
-            light_fence();
+            // The first fence orders the critical section's accesses before the counter store
+            // (pairs with the heavy fence the grace period issues after it saw this reader idle);
+            // the second orders the store before reading the waker state (pairs with the heavy
+            // fence the grace period issues after announcing it will sleep, see
+            // `GpWaker::prepare_wait`).
             // INVARIANT: depth 0.
-            self.ctr.store(ctr - NEST_ONE, Ordering::Relaxed);
-            // Orders the counter store before reading the waker state; pairs with the heavy fence
-            // the grace period issues after announcing it will sleep (`GpWaker::prepare_wait`).
-            light_fence();
+            light_fenced(|| self.ctr.store(ctr - NEST_ONE, Ordering::Relaxed));
             domain.waker.wake_if_waiting();
         } else {
             // INVARIANT: one level less, same phase.
