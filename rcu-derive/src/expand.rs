@@ -267,36 +267,44 @@ fn view_type(cx: &Cx<'_>) -> TokenStream {
     }
 }
 
-/// `HasField<Field<N>>` for one field.
-fn has_field(cx: &Cx<'_>, field: &Field<'_>) -> TokenStream {
+/// `unsafe impl #trait_<Field<N>> for Self { #body }` for one field, under the field's `cfg`s:
+/// the shape shared by the per-field trait impls below.
+fn field_impl(cx: &Cx<'_>, field: &Field<'_>, trait_: TokenStream, body: TokenStream) -> TokenStream {
     let Cx { krate, self_ty, .. } = cx;
     let (impl_generics, _, _) = cx.generics.split_for_impl();
     let where_clause = cx.where_clause();
     let cfgs = field.cfgs();
     let n = field.index_literal();
+    quote! {
+        #(#cfgs)*
+        #[automatically_derived]
+        unsafe impl #impl_generics #trait_<#krate::Field<#n>> for #self_ty #where_clause { #body }
+    }
+}
+
+/// `HasField<Field<N>>` for one field.
+fn has_field(cx: &Cx<'_>, field: &Field<'_>) -> TokenStream {
+    let krate = &cx.krate;
     let ty = &field.ty;
     let member = &field.member;
     // SAFETY (of the emitted impl): `Type` is the field's declared type and `OFFSET` is what
     // `offset_of!` computes for that very field, so a value of `Self` holds a `Type` at `OFFSET`.
     // The field is properly aligned there because the struct is not `repr(packed)`
     // (`__assert_not_repr_packed` takes a reference to it, which a packed layout rejects).
-    quote! {
-        #(#cfgs)*
-        #[automatically_derived]
-        unsafe impl #impl_generics #krate::HasField<#krate::Field<#n>> for #self_ty #where_clause {
+    field_impl(
+        cx,
+        field,
+        quote!(#krate::HasField),
+        quote! {
             type Type = #ty;
             const OFFSET: usize = ::core::mem::offset_of!(Self, #member);
-        }
-    }
+        },
+    )
 }
 
 /// `HasPinnedField<Field<N>>` for a `#[pin]` or `#[rcu]` field.
 fn has_pinned_field(cx: &Cx<'_>, field: &Field<'_>) -> TokenStream {
-    let Cx { krate, self_ty, .. } = cx;
-    let (impl_generics, _, _) = cx.generics.split_for_impl();
-    let where_clause = cx.where_clause();
-    let cfgs = field.cfgs();
-    let n = field.index_literal();
+    let krate = &cx.krate;
     // SAFETY (of the emitted impl): the field is structurally pinned, and the compiler proves it:
     // - the projections emitted below hand out `Pin<&mut F>` (`#[pin]`) or `RcuMut` (`#[rcu]`),
     //   never `&mut F`, and no other generated code touches the field;
@@ -306,31 +314,19 @@ fn has_pinned_field(cx: &Cx<'_>, field: &Field<'_>) -> TokenStream {
     //   `MustNotImplDrop` (`drop_impls`), and with `PinnedDrop` the emitted `Drop` passes only
     //   `Pin<&mut Self>` on;
     // - the struct is not `repr(packed)` (`__assert_not_repr_packed`).
-    quote! {
-        #(#cfgs)*
-        #[automatically_derived]
-        unsafe impl #impl_generics #krate::HasPinnedField<#krate::Field<#n>> for #self_ty #where_clause {}
-    }
+    field_impl(cx, field, quote!(#krate::HasPinnedField), TokenStream::new())
 }
 
 /// `RcuField<Field<N>>` for an `#[rcu]` field: what lets the reader view reach it.
 fn rcu_field(cx: &Cx<'_>, field: &Field<'_>) -> TokenStream {
-    let Cx { krate, self_ty, .. } = cx;
-    let (impl_generics, _, _) = cx.generics.split_for_impl();
-    let where_clause = cx.where_clause();
-    let cfgs = field.cfgs();
-    let n = field.index_literal();
+    let krate = &cx.krate;
     // SAFETY (of the emitted impl), the contract of `RcuField`:
     // - the field's type is an `Rcu<P>`: `__assert_field_types` calls `assert_rcu_field` on it,
     //   which does not compile for any other type;
     // - the field is structurally pinned (the `HasPinnedField` impl above);
     // - the only mutable access the generated code gives to it is `RcuMut`, which can publish
     //   through the `Rcu`'s atomic pointer but cannot overwrite the `Rcu` in place.
-    quote! {
-        #(#cfgs)*
-        #[automatically_derived]
-        unsafe impl #impl_generics #krate::__private::RcuField<#krate::Field<#n>> for #self_ty #where_clause {}
-    }
+    field_impl(cx, field, quote!(#krate::__private::RcuField), TokenStream::new())
 }
 
 /// `HasRcuHead` through the `#[rcu_head]` field's `HasField` impl.
