@@ -3,8 +3,10 @@
 
 mod common;
 
+use common::ReaderInside;
+
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::Duration;
 
@@ -35,19 +37,11 @@ fn rcu_barrier_waits_for_every_callback_queued_before_it() {
 
 #[test]
 fn a_callback_waits_for_readers_that_were_inside_when_it_was_queued() {
-    let (entered_tx, entered_rx) = mpsc::channel();
-    let (release_tx, release_rx) = mpsc::channel::<()>();
     let reader_done = Arc::new(AtomicBool::new(false));
     let reader = {
         let reader_done = Arc::clone(&reader_done);
-        thread::spawn(move || {
-            let _guard = read_lock();
-            entered_tx.send(()).unwrap();
-            release_rx.recv().unwrap();
-            reader_done.store(true, Ordering::SeqCst);
-        })
+        ReaderInside::enter(move || reader_done.store(true, Ordering::SeqCst))
     };
-    entered_rx.recv().unwrap();
     let ran_after_reader = Arc::new(AtomicUsize::new(0));
     {
         let (ran, done) = (Arc::clone(&ran_after_reader), Arc::clone(&reader_done));
@@ -57,8 +51,7 @@ fn a_callback_waits_for_readers_that_were_inside_when_it_was_queued() {
     }
     thread::sleep(Duration::from_millis(30));
     assert_eq!(ran_after_reader.load(Ordering::SeqCst), 0, "the callback ran under a live reader");
-    release_tx.send(()).unwrap();
-    reader.join().unwrap();
+    reader.leave();
     rcu_barrier();
     assert_eq!(ran_after_reader.load(Ordering::SeqCst), 1);
 }

@@ -4,11 +4,11 @@
 mod common;
 
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
-use std::sync::{Arc, Barrier, mpsc};
+use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Duration;
 
-use common::{Tracked, counter};
+use common::{ReaderInside, Tracked, counter};
 use rcu_runtime::{read_lock, start_poll, stats, synchronize_rcu};
 
 #[test]
@@ -58,19 +58,11 @@ fn readers_never_observe_an_object_freed_after_synchronize_rcu() {
 
 #[test]
 fn synchronize_rcu_waits_for_a_reader_that_started_before_it() {
-    let (entered_tx, entered_rx) = mpsc::channel();
-    let (release_tx, release_rx) = mpsc::channel::<()>();
     let released = Arc::new(AtomicBool::new(false));
     let reader = {
         let released = Arc::clone(&released);
-        thread::spawn(move || {
-            let _guard = read_lock();
-            entered_tx.send(()).unwrap();
-            release_rx.recv().unwrap();
-            released.store(true, Ordering::SeqCst);
-        })
+        ReaderInside::enter(move || released.store(true, Ordering::SeqCst))
     };
-    entered_rx.recv().unwrap();
     let waiter = {
         let released = Arc::clone(&released);
         thread::spawn(move || {
@@ -79,23 +71,15 @@ fn synchronize_rcu_waits_for_a_reader_that_started_before_it() {
         })
     };
     thread::sleep(Duration::from_millis(30));
-    release_tx.send(()).unwrap();
+    reader.leave();
     assert!(waiter.join().unwrap(), "synchronize_rcu returned while the reader was still inside");
-    reader.join().unwrap();
 }
 
 #[test]
 fn concurrent_callers_share_grace_periods() {
     const CALLERS: usize = 6;
     // A reader holds the grace period up while every caller arrives, so that they queue up.
-    let (entered_tx, entered_rx) = mpsc::channel();
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    let reader = thread::spawn(move || {
-        let _guard = read_lock();
-        entered_tx.send(()).unwrap();
-        release_rx.recv().unwrap();
-    });
-    entered_rx.recv().unwrap();
+    let reader = ReaderInside::enter(|| ());
     let before = stats().grace_periods;
     let start = Arc::new(Barrier::new(CALLERS + 1));
     let callers: Vec<_> = (0..CALLERS)
@@ -109,11 +93,10 @@ fn concurrent_callers_share_grace_periods() {
         .collect();
     start.wait();
     thread::sleep(Duration::from_millis(100));
-    release_tx.send(()).unwrap();
+    reader.leave();
     for caller in callers {
         caller.join().unwrap();
     }
-    reader.join().unwrap();
     let used = stats().grace_periods - before;
     // One grace period was running when the others arrived; one more serves all of them. Other
     // tests of this binary may add a few of their own, but never one per caller.
@@ -122,19 +105,11 @@ fn concurrent_callers_share_grace_periods() {
 
 #[test]
 fn a_polled_grace_period_completes_only_after_pre_existing_readers() {
-    let (entered_tx, entered_rx) = mpsc::channel();
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    let reader = thread::spawn(move || {
-        let _guard = read_lock();
-        entered_tx.send(()).unwrap();
-        release_rx.recv().unwrap();
-    });
-    entered_rx.recv().unwrap();
+    let reader = ReaderInside::enter(|| ());
     let state = start_poll();
     thread::sleep(Duration::from_millis(30));
     assert!(!state.poll(), "a grace period completed under a live reader");
-    release_tx.send(()).unwrap();
-    reader.join().unwrap();
+    reader.leave();
     state.wait();
     assert!(state.poll());
     // The worker drives polled grace periods by itself: a fresh one completes without `wait`.
