@@ -26,6 +26,16 @@
 //! counter, and `membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)` on the grace-period side (full
 //! fences when membarrier is not available, see [`config`]). Callbacks run on a worker thread in
 //! batches, one grace period per batch, with backpressure past a bound.
+//!
+//! # The book
+//!
+//! The tutorial lives in the repository's `book/` directory (`mdbook build book`, or read the
+//! Markdown in `book/src/`); every Rust block in it is compiled and run by `cargo test`. It goes
+//! from what RCU is to readers and guards, updaters and `Pin`, grace periods, [`RcuHead`] and
+//! `#[derive(RcuProtected)]`, field projection through [`RcuMutex`], what the compiler rejects
+//! and why, the derive's expanded code, performance against liburcu, crossbeam-epoch, arc-swap
+//! and `RwLock`, porting kernel code, and pitfalls (stalls, leaked guards, blocking callbacks,
+//! `fork`).
 
 #![cfg_attr(
     loom,
