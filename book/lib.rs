@@ -5,14 +5,35 @@
 #[doc = include_str!("src/introduction.md")]
 pub mod introduction {}
 
-#[doc = include_str!("src/basics.md")]
-pub mod basics {}
+#[doc = include_str!("src/readers.md")]
+pub mod readers {}
+
+#[doc = include_str!("src/updaters.md")]
+pub mod updaters {}
+
+#[doc = include_str!("src/grace-periods.md")]
+pub mod grace_periods {}
+
+#[doc = include_str!("src/rcu-head.md")]
+pub mod rcu_head {}
+
+#[doc = include_str!("src/field-projection.md")]
+pub mod field_projection {}
+
+#[doc = include_str!("src/compiler-rejects.md")]
+pub mod compiler_rejects {}
 
 #[doc = include_str!("src/derive-expanded.md")]
 pub mod derive_expanded {}
 
 #[doc = include_str!("src/performance.md")]
 pub mod performance {}
+
+#[doc = include_str!("src/porting.md")]
+pub mod porting {}
+
+#[doc = include_str!("src/pitfalls.md")]
+pub mod pitfalls {}
 
 /// The README's example, compiled and run so that it stays true.
 #[doc = include_str!("../README.md")]

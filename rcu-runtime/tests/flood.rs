@@ -165,8 +165,8 @@ fn watched(body: impl FnOnce() + Send + 'static) {
     join_while_progressing(thread::spawn(body), WORKER_STALL, what, progress);
 }
 
-/// Waits until every callback has finished (the count of the batch that ran the barrier's
-/// marker drops a moment after `rcu_barrier` returns).
+/// Waits until every callback has finished, including ones queued by other threads after the
+/// last `rcu_barrier` (its marker only covers what was queued before it).
 fn wait_until_nothing_is_pending() {
     let patience = Instant::now() + HANG;
     while stats().callbacks_pending != 0 {

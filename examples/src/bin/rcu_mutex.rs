@@ -1,0 +1,386 @@
+//! RCU field projection through `RcuMutex`: a front end's shared record, whose `#[rcu]` fields
+//! reader threads use without the lock while an updater changes them under it.
+//!
+//! What it shows:
+//! - `#[derive(RcuProtected)]` on the record: two `#[rcu]` fields (the admission limits and the
+//!   backend pool) that readers reach with `RcuMutex::rcu()` and a `Guard` only, and three
+//!   writer-only counters that only the lock holder can touch (the reader view has no method for
+//!   them, so reading one without the lock does not compile).
+//! - The updater locks, calls `project()` and gets an `RcuMut` for each `#[rcu]` field and
+//!   `&mut u64` for each counter. It replaces the limits with a fresh value and frees the old one
+//!   with `drop_async` (through the limits' own `#[rcu_head]`: no allocation, no waiting), and
+//!   changes the backend pool with `copy_update` (read, copy, update) and frees the old pool with
+//!   `defer_drop`.
+//! - Readers check every value they see: it is well formed (a freed value is poisoned before its
+//!   memory is released, so a reader that saw one would fail), and versions never go backwards
+//!   within one reader. The two `#[rcu]` fields are published by two separate stores, so a reader
+//!   may see limits and a pool from different updates; values that must match belong in one
+//!   struct behind one `Rcu`.
+//! - At the end: reads per second, updates, grace periods and reclaimed objects; after
+//!   `rcu_barrier` and dropping the record, every object ever published has been freed.
+//!
+//! ```text
+//! cargo run --release -p examples --bin rcu_mutex -- [--seconds N] [--readers N] [--update-us N]
+//! ```
+
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use rcu_runtime::{PinnedDrop, Rcu, RcuHead, RcuMutex, RcuProtected, rcu_barrier, read_lock, stats};
+
+/// Written over a freed value's version before its memory is released.
+const POISON: u64 = 0xdead_dead_dead_dead;
+/// Customer tiers with an admission limit each.
+const TIERS: usize = 4;
+/// Backends in the pool at any time.
+const POOL_SIZE: u64 = 8;
+
+/// Objects published and objects freed, per kind.
+static LIMITS_MADE: AtomicU64 = AtomicU64::new(0);
+static LIMITS_FREED: AtomicU64 = AtomicU64::new(0);
+static POOLS_MADE: AtomicU64 = AtomicU64::new(0);
+static POOLS_FREED: AtomicU64 = AtomicU64::new(0);
+
+/// Admission limits, per mille of requests admitted per tier: replaced whole on every update and
+/// freed through its embedded head.
+#[derive(RcuProtected)]
+#[rcu_protected(PinnedDrop)]
+struct Limits {
+    version: u64,
+    per_mille: [u64; TIERS],
+    /// `checksum(version, per_mille)`: a torn or poisoned value fails it.
+    checksum: u64,
+    #[rcu_head]
+    head: RcuHead,
+}
+
+impl Limits {
+    fn new(version: u64) -> Box<Self> {
+        let per_mille = core::array::from_fn(|tier| (version * 37 + tier as u64 * 211) % 1000);
+        LIMITS_MADE.fetch_add(1, Ordering::Relaxed);
+        Box::new(Self { version, per_mille, checksum: checksum(version, &per_mille), head: RcuHead::new() })
+    }
+
+    fn is_well_formed(&self) -> bool {
+        self.version != POISON && self.checksum == checksum(self.version, &self.per_mille)
+    }
+}
+
+fn checksum(version: u64, per_mille: &[u64; TIERS]) -> u64 {
+    per_mille.iter().fold(version.rotate_left(17), |sum, &p| sum.rotate_left(7) ^ p.wrapping_mul(0x9e37_79b9))
+}
+
+// The derive forbids a plain `Drop` (it could move pinned fields); `PinnedDrop` is its pinned
+// equivalent. `Limits` has no pinned field, so it is `Unpin` and `get_mut` is available.
+impl PinnedDrop for Limits {
+    fn drop(self: Pin<&mut Self>) {
+        let this = self.get_mut();
+        this.version = POISON;
+        this.checksum = POISON;
+        LIMITS_FREED.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// The backends requests are spread over: `POOL_SIZE` of them with consecutive ids, each named
+/// after its id.
+/// Each change retires the oldest backend and adds a new one, through `copy_update`.
+struct Pool {
+    version: u64,
+    backends: Vec<Backend>,
+}
+
+struct Backend {
+    id: u64,
+    name: String,
+    weight: u64,
+}
+
+impl Backend {
+    fn new(id: u64) -> Self {
+        Self { id, name: format!("app-{id}.internal"), weight: 1 + id % 7 }
+    }
+}
+
+impl Pool {
+    fn first() -> Box<Self> {
+        POOLS_MADE.fetch_add(1, Ordering::Relaxed);
+        Box::new(Self { version: 0, backends: (0..POOL_SIZE).map(Backend::new).collect() })
+    }
+
+    /// The next version: a copy of this one without its oldest backend, plus a new one.
+    fn next(&self) -> Box<Self> {
+        let newest = self.backends.last().expect("the pool is never empty").id;
+        let mut backends: Vec<Backend> =
+            self.backends[1..].iter().map(|b| Backend { name: b.name.clone(), ..*b }).collect();
+        backends.push(Backend::new(newest + 1));
+        POOLS_MADE.fetch_add(1, Ordering::Relaxed);
+        Box::new(Self { version: self.version + 1, backends })
+    }
+
+    /// Version `v` holds backends `v..v + POOL_SIZE` with their weights.
+    fn is_well_formed(&self) -> bool {
+        self.version != POISON
+            && self.backends.len() as u64 == POOL_SIZE
+            && self.backends.iter().zip(self.version..).all(|(b, id)| b.id == id && b.weight == 1 + id % 7)
+    }
+}
+
+impl Backend {
+    /// Whether the name is the one `Backend::new` gave this id.
+    fn is_well_named(&self) -> bool {
+        let number = self.name.strip_prefix("app-").and_then(|rest| rest.strip_suffix(".internal"));
+        number.and_then(|n| n.parse().ok()) == Some(self.id)
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.version = POISON;
+        POOLS_FREED.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// The front end's shared record. Readers see the two `#[rcu]` fields; the counters are
+/// writer-only.
+#[derive(RcuProtected)]
+struct Frontend {
+    #[rcu]
+    limits: Rcu<Box<Limits>>,
+    #[rcu]
+    pool: Rcu<Box<Pool>>,
+    /// Updates made; each publishes limits with this version.
+    generation: u64,
+    limit_reloads: u64,
+    pool_changes: u64,
+}
+
+struct Options {
+    seconds: f64,
+    readers: usize,
+    update_every: Duration,
+}
+
+fn parse_options() -> Options {
+    let mut options = Options {
+        seconds: 3.0,
+        readers: thread::available_parallelism().map_or(2, |n| n.get()),
+        update_every: Duration::from_micros(100),
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().unwrap_or_else(|| usage(&format!("{arg} needs a value")));
+        match arg.as_str() {
+            "--seconds" => options.seconds = value().parse().unwrap_or_else(|_| usage("bad --seconds")),
+            "--readers" => options.readers = value().parse().unwrap_or_else(|_| usage("bad --readers")),
+            "--update-us" => {
+                let us = value().parse().unwrap_or_else(|_| usage("bad --update-us"));
+                options.update_every = Duration::from_micros(us);
+            }
+            "-h" | "--help" => usage(""),
+            other => usage(&format!("unknown argument {other}")),
+        }
+    }
+    if !(options.seconds.is_finite() && options.seconds >= 0.0) {
+        usage("--seconds must be a non-negative number");
+    }
+    options
+}
+
+fn usage(problem: &str) -> ! {
+    if !problem.is_empty() {
+        eprintln!("error: {problem}");
+    }
+    eprintln!("usage: rcu_mutex [--seconds N] [--readers N] [--update-us N]");
+    std::process::exit(if problem.is_empty() { 0 } else { 2 });
+}
+
+/// What one reader did.
+#[derive(Default)]
+struct Tally {
+    reads: u64,
+    admitted: u64,
+    /// Reads whose limits and pool came from updates made at different times.
+    mixed: u64,
+}
+
+fn main() {
+    let options = parse_options();
+    let frontend = RcuMutex::new(Frontend {
+        limits: Rcu::new(Limits::new(0)),
+        pool: Rcu::new(Pool::first()),
+        generation: 0,
+        limit_reloads: 0,
+        pool_changes: 0,
+    });
+    let stop = AtomicBool::new(false);
+    let reads = AtomicU64::new(0);
+    let start_stats = stats();
+    println!(
+        "rcu_mutex: {} readers without the lock, one updater under it every {:?}, {:?} barriers",
+        options.readers, options.update_every, start_stats.barrier_mode
+    );
+    let started = Instant::now();
+
+    let tally = thread::scope(|s| {
+        let readers: Vec<_> = (0..options.readers)
+            .map(|id| {
+                let (frontend, stop, reads) = (&frontend, &stop, &reads);
+                s.spawn(move || reader(id as u64, frontend, stop, reads))
+            })
+            .collect();
+        s.spawn(|| updater(&frontend, &stop, options.update_every));
+
+        let deadline = Duration::from_secs_f64(options.seconds);
+        while started.elapsed() < deadline {
+            thread::sleep(Duration::from_millis(500).min(deadline.saturating_sub(started.elapsed())));
+            let now = stats();
+            let elapsed = started.elapsed().as_secs_f64();
+            let count = reads.load(Ordering::Relaxed);
+            // Writer-only fields: readable through the lock guard (`Deref`), not through the view.
+            let generation = frontend.lock().generation;
+            println!(
+                "  {elapsed:5.1}s  reads {:>7.1}M ({:>6.1}M/s)  updates {generation:>6}  grace periods {:>6}  freed {:>6}  pending {:>5}",
+                count as f64 / 1e6,
+                count as f64 / 1e6 / elapsed,
+                now.grace_periods - start_stats.grace_periods,
+                LIMITS_FREED.load(Ordering::Relaxed) + POOLS_FREED.load(Ordering::Relaxed),
+                now.callbacks_pending,
+            );
+        }
+        stop.store(true, Ordering::Relaxed);
+        readers.into_iter().map(|r| r.join().expect("a reader failed its checks")).fold(
+            Tally::default(),
+            |sum, t| Tally {
+                reads: sum.reads + t.reads,
+                admitted: sum.admitted + t.admitted,
+                mixed: sum.mixed + t.mixed,
+            },
+        )
+    });
+    let elapsed = started.elapsed().as_secs_f64();
+
+    // Every retired value is queued on the callback worker; wait for all of them.
+    rcu_barrier();
+    let end = stats();
+    let (limits_freed, pools_freed) =
+        (LIMITS_FREED.load(Ordering::Relaxed), POOLS_FREED.load(Ordering::Relaxed));
+    // The record comes back still pinned; its writer-only fields are plain fields again.
+    let record = frontend.into_inner();
+    let (generation, limit_reloads, pool_changes) =
+        (record.generation, record.limit_reloads, record.pool_changes);
+    drop(record); // the two published values: each `Rcu` waits for a grace period, then frees
+
+    println!("summary after {elapsed:.1}s:");
+    println!(
+        "  reads:          {} ({:.1}M/s, {} admitted), no lock taken",
+        tally.reads,
+        tally.reads as f64 / elapsed / 1e6,
+        tally.admitted
+    );
+    println!(
+        "  mixed reads:    {} saw limits and a pool from different updates (two fields, two stores)",
+        tally.mixed
+    );
+    println!(
+        "  updates:        {generation} ({:.0}/s): {limit_reloads} limit reloads, {pool_changes} pool changes",
+        generation as f64 / elapsed
+    );
+    println!("  grace periods:  {}", end.grace_periods - start_stats.grace_periods);
+    println!(
+        "  reclaimed:      {limits_freed} limits (drop_async) and {pools_freed} pools (defer_drop) after \
+         rcu_barrier, {} callbacks run",
+        end.callbacks_run - start_stats.callbacks_run
+    );
+
+    let (limits_made, pools_made) = (LIMITS_MADE.load(Ordering::Relaxed), POOLS_MADE.load(Ordering::Relaxed));
+    assert_eq!(limit_reloads + 1, limits_made, "one limits value per reload, plus the first");
+    assert_eq!(pool_changes + 1, pools_made, "one pool per change, plus the first");
+    assert_eq!(limits_freed + 1, limits_made, "rcu_barrier freed every replaced limits value");
+    assert_eq!(pools_freed + 1, pools_made, "rcu_barrier freed every replaced pool");
+    assert_eq!(
+        LIMITS_FREED.load(Ordering::Relaxed),
+        limits_made,
+        "dropping the record freed the last limits"
+    );
+    assert_eq!(POOLS_FREED.load(Ordering::Relaxed), pools_made, "dropping the record freed the last pool");
+    assert_eq!(stats().callbacks_pending, 0, "nothing is left queued");
+    println!(
+        "  clean end:      all {} objects freed; every value every reader saw was whole, and versions never went back",
+        limits_made + pools_made
+    );
+}
+
+/// Admits or rejects requests against the current limits and picks a backend for each, as fast
+/// as it can, checking everything it sees.
+fn reader(id: u64, frontend: &RcuMutex<Frontend>, stop: &AtomicBool, reads: &AtomicU64) -> Tally {
+    let view = frontend.rcu(); // the reader view: `limits()` and `pool()`, nothing else
+    let mut request = id.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    let (mut last_limits, mut last_pool) = (0, 0);
+    let mut tally = Tally::default();
+    while !stop.load(Ordering::Relaxed) {
+        for _ in 0..1024 {
+            request = request.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let guard = read_lock();
+            let limits = view.limits().dereference(&guard).expect("limits are always published");
+            let pool = view.pool().dereference(&guard).expect("the pool is always published");
+            assert!(
+                limits.is_well_formed(),
+                "reader {id} saw torn or freed limits (version {:#x})",
+                limits.version
+            );
+            assert!(
+                pool.is_well_formed(),
+                "reader {id} saw a torn or freed pool (version {:#x})",
+                pool.version
+            );
+            assert!(limits.version >= last_limits, "reader {id}: limits went back in time");
+            assert!(pool.version >= last_pool, "reader {id}: the pool went back in time");
+            last_limits = limits.version;
+            last_pool = pool.version;
+
+            let tier = (request >> 33) as usize % TIERS;
+            if (request >> 40) % 1000 < limits.per_mille[tier] {
+                let backend = &pool.backends[(request >> 20) as usize % pool.backends.len()];
+                assert!(backend.is_well_named(), "reader {id} saw a torn or freed backend name");
+                tally.admitted += 1;
+            }
+            // The updater changes the pool on every fourth update (see `updater`).
+            tally.mixed += u64::from(limits.version / 4 != pool.version);
+            tally.reads += 1;
+            // `guard` ends here: `limits` and `pool` cannot be used past it (they borrow it).
+        }
+        reads.fetch_add(1024, Ordering::Relaxed);
+    }
+    tally
+}
+
+/// Reloads the limits on every update and changes the pool on every fourth, under the lock.
+fn updater(frontend: &RcuMutex<Frontend>, stop: &AtomicBool, every: Duration) {
+    while !stop.load(Ordering::Relaxed) {
+        let mut guard = frontend.lock();
+        let fields = guard.project(); // RcuMut for `#[rcu]` fields, &mut u64 for the counters
+        *fields.generation += 1;
+        let generation = *fields.generation;
+
+        // Replace with a fresh value; free the old one through its own head, without waiting.
+        if let Some(old) = fields.limits.replace(Limits::new(generation)) {
+            old.drop_async();
+        }
+        *fields.limit_reloads += 1;
+
+        if generation.is_multiple_of(4) {
+            // Read-copy-update: the next pool is built from the current one.
+            let old = fields
+                .pool
+                .copy_update(|current| Some(current.expect("the pool is always published").next()));
+            if let Some(old) = old {
+                old.defer_drop();
+            }
+            *fields.pool_changes += 1;
+        }
+        drop(guard);
+        thread::sleep(every);
+    }
+}
