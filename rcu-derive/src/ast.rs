@@ -35,7 +35,8 @@ pub(crate) struct Field<'a> {
     pub(crate) member: Member,
     pub(crate) vis: &'a Visibility,
     /// The field's type, with `Self` replaced by the struct's type: the type is copied into
-    /// generated structs and functions, where `Self` would mean something else or nothing.
+    /// generated structs and functions, where `Self` would mean something else or nothing. A
+    /// type with a `+` (`dyn A + B`) is put in parentheses, so that it stays one type after `&`.
     pub(crate) ty: Type,
     pub(crate) attrs: FieldAttrs<'a>,
     /// What the field is, once [`crate::valid`] has resolved the attributes.
@@ -154,7 +155,19 @@ impl Field<'_> {
 fn replace_self(ty: &Type, ident: &Ident, generics: &Generics) -> Type {
     let tokens = replace_self_tokens(ty.to_token_stream(), ident, generics);
     // Replacing a type path by a type (or by a qualified path) keeps the type well-formed.
-    syn::parse2(tokens).unwrap_or_else(|_| ty.clone())
+    let ty = syn::parse2(tokens).unwrap_or_else(|_| ty.clone());
+    // The type is copied after `&'pin mut` and the like, where a `+` would end it: `dyn A + B`
+    // (or the bare `A +` that rustc rejects on its own) needs parentheses to stay one type.
+    let has_plus = match &ty {
+        Type::TraitObject(object) => object.bounds.len() > 1 || object.bounds.trailing_punct(),
+        Type::ImplTrait(impl_trait) => impl_trait.bounds.len() > 1 || impl_trait.bounds.trailing_punct(),
+        _ => false,
+    };
+    if has_plus {
+        Type::Paren(syn::TypeParen { paren_token: Default::default(), elem: Box::new(ty) })
+    } else {
+        ty
+    }
 }
 
 fn replace_self_tokens(tokens: TokenStream, ident: &Ident, generics: &Generics) -> TokenStream {
@@ -165,7 +178,9 @@ fn replace_self_tokens(tokens: TokenStream, ident: &Ident, generics: &Generics) 
         match token {
             TokenTree::Ident(this) if this == "Self" => {
                 let span = this.span();
-                let name = Ident::new(&ident.to_string(), span);
+                // A clone keeps a raw identifier raw: `Ident::new("r#Node", ..)` would panic.
+                let mut name = ident.clone();
+                name.set_span(span);
                 let followed_by_path =
                     matches!(tokens.peek(), Some(TokenTree::Punct(p)) if p.as_char() == ':');
                 if followed_by_path {

@@ -708,7 +708,7 @@ fn normalized(generics: &Generics) -> Generics {
 }
 
 /// `'base`, or `'__base`, `'___base`, .. : the first that `generics` does not declare.
-fn fresh_lifetime(generics: &Generics, base: &str) -> Lifetime {
+pub(crate) fn fresh_lifetime(generics: &Generics, base: &str) -> Lifetime {
     let taken: Vec<String> = generics.lifetimes().map(|param| param.lifetime.ident.to_string()).collect();
     let mut name = base.to_owned();
     while taken.contains(&name) {

@@ -9,8 +9,8 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::DeriveInput;
 
-use crate::ast;
 use crate::attr::{self, Errors};
+use crate::{ast, expand};
 
 /// The stub impl for `input`.
 pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
@@ -18,15 +18,18 @@ pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
     let krate = ast::krate(&attr::container(&input.attrs, &mut Errors::default()));
     let ident = &input.ident;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    // Lifetimes the struct does not declare, as in the full expansion (E0496 otherwise).
+    let pin = expand::fresh_lifetime(&input.generics, "__pin");
+    let view = expand::fresh_lifetime(&input.generics, "__view");
     let message = "`#[derive(RcuProtected)]` failed; the error above says why";
     // SAFETY (of the emitted impl): none of its methods returns; it only exists while a
     // `compile_error!` keeps the crate from compiling.
     quote! {
         #[automatically_derived]
         unsafe impl #impl_generics #krate::RcuProtected for #ident #ty_generics #where_clause {
-            type View<'__view> = #krate::__private::Unexpanded<'__view, Self> where Self: '__view;
-            type Projection<'__pin> = #krate::__private::Unexpanded<'__pin, Self> where Self: '__pin;
-            type ProjectionRef<'__pin> = #krate::__private::Unexpanded<'__pin, Self> where Self: '__pin;
+            type View<#view> = #krate::__private::Unexpanded<#view, Self> where Self: #view;
+            type Projection<#pin> = #krate::__private::Unexpanded<#pin, Self> where Self: #pin;
+            type ProjectionRef<#pin> = #krate::__private::Unexpanded<#pin, Self> where Self: #pin;
             type ReaderFields = ();
 
             fn project(self: ::core::pin::Pin<&mut Self>) -> Self::Projection<'_> {
@@ -37,7 +40,7 @@ pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
                 ::core::unreachable!(#message)
             }
 
-            fn view<'__view>(_: #krate::__private::RawView<'__view, Self>) -> Self::View<'__view> {
+            fn view<#view>(_: #krate::__private::RawView<#view, Self>) -> Self::View<#view> {
                 ::core::unreachable!(#message)
             }
         }

@@ -24,6 +24,9 @@ mod expand;
 mod fallback;
 mod valid;
 
+#[cfg(test)]
+mod property_tests;
+
 /// Derives `rcu_runtime::RcuProtected` and the field projections of a struct.
 ///
 /// Field attributes: `#[rcu]` (an `Rcu<P>` that readers reach without the lock), `#[pin]`

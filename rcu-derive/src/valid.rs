@@ -7,6 +7,9 @@
 
 use std::collections::BTreeMap;
 
+use syn::Ident;
+use syn::ext::IdentExt;
+
 use crate::ast::{FieldKind, Input};
 use crate::attr::{Errors, PIN, RCU, RCU_HEAD};
 
@@ -86,24 +89,95 @@ fn check_not_packed(input: &Input<'_>) -> syn::Result<()> {
     Ok(())
 }
 
-/// The three generated types must be distinct from each other and from the struct.
+/// Who holds a name that a generated type or a generic parameter might take.
+enum Holder {
+    /// An item inside the expansion's `const _` block, where it would shadow the name.
+    Hidden,
+    /// The struct.
+    Struct,
+    /// The generated type set by this `rcu_protected` option (or named by default after it).
+    Option(&'static str),
+}
+
+impl Holder {
+    fn describe(&self) -> String {
+        match self {
+            Holder::Hidden => "a hidden item of the derive".to_owned(),
+            Holder::Struct => "the struct itself".to_owned(),
+            Holder::Option(option) => format!("`{option}`"),
+        }
+    }
+}
+
+/// The names of the items the expansion defines inside its `const _` block.
+fn hidden_names(input: &Input<'_>) -> [String; 3] {
+    [
+        "__RcuReaderFields".to_owned(),
+        "__RcuPinnedFields".to_owned(),
+        format!("{}MustNotImplDrop", input.ident.unraw()),
+    ]
+}
+
+/// The three generated types must be distinct from each other, from the struct, and from the
+/// hidden items (which would shadow them inside `const _`); the struct's type and const
+/// parameters must not take any of those names either, or the generated impls would name the
+/// parameter instead. Raw identifiers are compared without their `r#`: `r#View` is `View`.
 fn check_names(input: &Input<'_>) -> syn::Result<()> {
-    let mut names = BTreeMap::new();
-    names.insert(input.ident.to_string(), "the struct itself");
+    // name -> who holds it, and the identifier the user wrote for it, if any
+    let mut names: BTreeMap<String, (Holder, Option<&Ident>)> = BTreeMap::new();
+    for hidden in hidden_names(input) {
+        names.insert(hidden, (Holder::Hidden, None));
+    }
+    let ident = input.ident;
+    if names.contains_key(&ident.unraw().to_string()) {
+        bail!(
+            ident,
+            "the name `{ident}` of the struct is reserved: `#[derive(RcuProtected)]` uses it for a \
+             hidden item; rename the struct"
+        );
+    }
+    names.insert(ident.unraw().to_string(), (Holder::Struct, Some(ident)));
     let chosen = [
-        (input.projection_ident(), "project"),
-        (input.projection_ref_ident(), "project_ref"),
-        (input.view_ident(), "view"),
+        (input.attrs.project.as_ref(), input.projection_ident(), "project"),
+        (input.attrs.project_ref.as_ref(), input.projection_ref_ident(), "project_ref"),
+        (input.attrs.view.as_ref(), input.view_ident(), "view"),
     ];
-    for (ident, option) in chosen {
-        let previous = names.insert(ident.to_string(), option);
-        if let Some(previous) = previous {
-            let previous =
-                if previous == "the struct itself" { previous.to_owned() } else { format!("`{previous}`") };
+    for (written, name, option) in chosen {
+        if let Some((holder, holder_ident)) = names.get(&name.unraw().to_string()) {
+            match (written, holder_ident) {
+                (Some(written), _) => bail!(
+                    written,
+                    "the name `{written}` for `{option}` is already taken by {}; each generated \
+                     type needs its own name (set them with `#[rcu_protected({option} = Name)]`)",
+                    holder.describe()
+                ),
+                // A default name (`SView`) can only be taken by the name chosen for an earlier
+                // option: point at that choice, the only place the user wrote the name.
+                (None, holder_ident) => {
+                    let at = holder_ident.unwrap_or(ident);
+                    bail!(
+                        at,
+                        "the name `{at}` for {} is the default name of `{option}`; each generated \
+                         type needs its own name (set it with `#[rcu_protected({option} = Name)]`)",
+                        holder.describe()
+                    )
+                }
+            }
+        }
+        names.insert(name.unraw().to_string(), (Holder::Option(option), written));
+    }
+    let params = input.generics.type_params().map(|param| &param.ident);
+    let params = params.chain(input.generics.const_params().map(|param| &param.ident));
+    for param in params {
+        if let Some((holder, _)) = names.get(&param.unraw().to_string()) {
+            let holder = match holder {
+                Holder::Option(option) => format!("the type generated for `{option}`"),
+                other => other.describe(),
+            };
             bail!(
-                &ident,
-                "the name `{ident}` for `{option}` is already taken by {previous}; each generated \
-                 type needs its own name (set them with `#[rcu_protected({option} = Name)]`)"
+                param,
+                "the generic parameter `{param}` has the name of {holder}, which the generated \
+                 items must name; rename the parameter"
             );
         }
     }
