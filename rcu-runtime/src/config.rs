@@ -102,6 +102,9 @@ pub fn force_fence_barriers() -> Result<(), AlreadyStarted> {
 }
 
 /// The barrier flavour in use, starting the engine if it has not started yet.
+///
+/// The grace-period side and the read side each keep their own copy of the flavour (readers
+/// find theirs in a counter they load anyway); this returns it after checking that they agree.
 #[cfg(not(loom))]
 ///
 /// ```
@@ -110,7 +113,14 @@ pub fn force_fence_barriers() -> Result<(), AlreadyStarted> {
 /// ```
 pub fn barrier_mode() -> BarrierMode {
     crate::engine::start();
-    crate::membarrier::mode().expect("the engine chose its barriers when it started")
+    let grace_periods = crate::membarrier::mode().expect("the engine chose its barriers when it started");
+    let readers = if crate::engine::domain().readers_use_fences() {
+        BarrierMode::Fences
+    } else {
+        BarrierMode::Membarrier
+    };
+    assert_eq!(readers, grace_periods, "rcu-runtime bug: readers and grace periods use different barriers");
+    grace_periods
 }
 
 #[cfg(not(loom))]

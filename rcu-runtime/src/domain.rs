@@ -69,6 +69,23 @@ impl Domain {
         }
     }
 
+    /// Makes readers issue full fences from their next outermost `lock` on, for the fallback
+    /// barrier flavour. Called before any reader of the domain registers (or, in a forked child,
+    /// while only the calling thread exists, which switches its own open section itself).
+    #[cfg(not(loom))]
+    pub(crate) fn use_reader_fences(&self) {
+        // Relaxed: readers that registered after this call are ordered after it by the engine's
+        // start-up `Once` (or, in a forked child, run on this very thread).
+        self.gp_ctr.fetch_or(crate::reader::FENCES_BIT, crate::sync::Ordering::Relaxed);
+    }
+
+    /// Whether readers that enter a section now issue full fences.
+    #[cfg(not(loom))]
+    pub(crate) fn readers_use_fences(&self) -> bool {
+        // Relaxed: the flavour is set before any reader registers and never changes under one.
+        self.gp_ctr.load(crate::sync::Ordering::Relaxed) & crate::reader::FENCES_BIT != 0
+    }
+
     /// Adds a reader; from now on grace periods wait for its critical sections.
     pub fn register(&self, reader: Arc<ReaderNode>) {
         crate::sync::lock(&self.registry).push(reader);

@@ -21,6 +21,9 @@ pub(crate) fn start() {
     START.call_once(|| {
         crate::config::read_env();
         crate::membarrier::init(crate::config::fences_forced());
+        if crate::membarrier::mode() == Some(crate::config::BarrierMode::Fences) {
+            DOMAIN.use_reader_fences();
+        }
         crate::fork::install_handlers();
     });
 }

@@ -70,5 +70,12 @@ extern "C" fn child() {
     }
     domain().seq.forget_running(&mut held.seq);
     drop(held);
-    crate::membarrier::reinit_after_fork();
+    if crate::membarrier::reinit_after_fork() {
+        domain().use_reader_fences();
+        if !me.is_null() {
+            // SAFETY: a non-null reader of this thread is kept alive by its registration (see
+            // `guard::current_reader`), and this is its thread.
+            unsafe { (*me).use_fences() };
+        }
+    }
 }

@@ -6,7 +6,9 @@
 //! the process execute a full memory barrier, so the light fence only has to stop the compiler
 //! from reordering. Without membarrier (an old kernel, a seccomp filter) both sides use full
 //! `SeqCst` fences. The choice is made once, before the first reader registers, and never changes
-//! while a reader could be inside a critical section.
+//! while a reader could be inside a critical section. Readers do not read it from here: the
+//! domain's grace-period counter carries it (see `reader::FENCES_BIT`), and each reader passes it
+//! to [`light_fence`].
 //!
 //! Under loom both fences are `fence(SeqCst)`: loom does not know membarrier, and a pair of
 //! `SeqCst` fences gives exactly the ordering that membarrier provides to the pair.
@@ -73,54 +75,55 @@ pub(crate) fn mode() -> Option<BarrierMode> {
 }
 
 /// In a forked child: membarrier registration belongs to the parent's address space, so register
-/// again, or fall back to fences. Only the forking thread exists, so the switch is safe.
+/// again, or fall back to fences. Only the forking thread exists, so the switch is safe. Returns
+/// whether it fell back (the readers' copy of the flavour must then change too).
 #[cfg(not(loom))]
-pub(crate) fn reinit_after_fork() {
-    if MODE.load(Ordering::Relaxed) == MEMBARRIER && !sys::register() {
+#[must_use]
+pub(crate) fn reinit_after_fork() -> bool {
+    let fall_back = MODE.load(Ordering::Relaxed) == MEMBARRIER && !sys::register();
+    if fall_back {
         MODE.store(FENCES, Ordering::Relaxed);
     }
+    fall_back
 }
 
-/// The reader's half of the fence pair.
+/// The reader's half of the fence pair: a full fence if `full` (the fallback flavour), else
+/// only a compiler fence.
 ///
 /// Pairs with [`heavy_fence`] in the grace-period code: together they act as a full barrier
 /// between the reader's counter update and the accesses of its critical section.
 #[inline(always)]
-pub(crate) fn light_fence() {
+pub(crate) fn light_fence(full: bool) {
     #[cfg(loom)]
-    crate::sync::fence(Ordering::SeqCst);
+    {
+        let _ = full;
+        crate::sync::fence(Ordering::SeqCst);
+    }
     #[cfg(not(loom))]
-    if MODE.load(Ordering::Relaxed) == MEMBARRIER {
+    if full {
+        full_fence();
+    } else {
         // The heavy side's membarrier supplies the hardware barrier; we only stop the compiler.
         core::sync::atomic::compiler_fence(Ordering::SeqCst);
-    } else {
-        // Pairs with the SeqCst fence in `heavy_fence`.
-        core::sync::atomic::fence(Ordering::SeqCst);
     }
 }
 
-/// The reader's fences around its final counter store: [`light_fence`] before and after
-/// `store`, with the barrier flavour read once for both.
+/// The fallback flavour's reader fence, out of line so that the membarrier flavour's section
+/// falls straight through.
+#[cfg(not(loom))]
+#[cold]
+#[inline(never)]
+fn full_fence() {
+    // Pairs with the SeqCst fence in `heavy_fence`.
+    core::sync::atomic::fence(Ordering::SeqCst);
+}
+
+/// The reader's fences around its final counter store: [`light_fence`] before and after `store`.
 #[inline(always)]
-pub(crate) fn light_fenced(store: impl FnOnce()) {
-    #[cfg(loom)]
-    {
-        crate::sync::fence(Ordering::SeqCst);
-        store();
-        crate::sync::fence(Ordering::SeqCst);
-    }
-    #[cfg(not(loom))]
-    if MODE.load(Ordering::Relaxed) == MEMBARRIER {
-        // As in `light_fence`: the heavy side's membarrier supplies the hardware barriers.
-        core::sync::atomic::compiler_fence(Ordering::SeqCst);
-        store();
-        core::sync::atomic::compiler_fence(Ordering::SeqCst);
-    } else {
-        // Pair with the SeqCst fence in `heavy_fence`.
-        core::sync::atomic::fence(Ordering::SeqCst);
-        store();
-        core::sync::atomic::fence(Ordering::SeqCst);
-    }
+pub(crate) fn light_fenced(full: bool, store: impl FnOnce()) {
+    light_fence(full);
+    store();
+    light_fence(full);
 }
 
 /// The grace-period side of the fence pair: a full barrier on every thread of the process.
