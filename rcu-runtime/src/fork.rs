@@ -61,7 +61,10 @@ extern "C" fn child() {
         return;
     };
     let me = crate::guard::current_reader();
-    held.registry.retain(|reader| core::ptr::eq(Arc::as_ptr(reader), me));
+    let my_qsbr = crate::qsbr::current_node();
+    held.registry.retain(|reader| {
+        core::ptr::eq(Arc::as_ptr(reader), me) || core::ptr::eq(Arc::as_ptr(reader), my_qsbr)
+    });
     crate::worker::forget_after_fork(&mut held.worker);
     // A batch the parent's worker had taken (waiting for its grace period) is still pending here:
     // give it to the next worker. Its grace period starts over, which only delays it.
@@ -72,10 +75,12 @@ extern "C" fn child() {
     drop(held);
     if crate::membarrier::reinit_after_fork() {
         domain().use_reader_fences();
-        if !me.is_null() {
-            // SAFETY: a non-null reader of this thread is kept alive by its registration (see
-            // `guard::current_reader`), and this is its thread.
-            unsafe { (*me).use_fences() };
+        for mine in [me, my_qsbr] {
+            if !mine.is_null() {
+                // SAFETY: a non-null reader node of this thread is kept alive by its owner (the
+                // thread's registration, or its `QsbrReader`), and this is its thread.
+                unsafe { (*mine).use_fences() };
+            }
         }
     }
 }

@@ -94,6 +94,18 @@ pub struct Guard {
 }
 
 impl Guard {
+    /// The guard of a [`QsbrReader`](crate::QsbrReader)'s section, which the reader's node
+    /// tracks instead of this thread's ordinary counter.
+    ///
+    /// # Safety
+    ///
+    /// The current thread stays inside a read-side critical section (its QSBR reader online) for
+    /// as long as the returned guard can be borrowed, and the guard is never dropped: its `Drop`
+    /// would end a section of the thread's ordinary reader.
+    pub(crate) unsafe fn for_qsbr() -> core::mem::ManuallyDrop<Self> {
+        core::mem::ManuallyDrop::new(Guard { _not_send_sync: PhantomData })
+    }
+
     /// Enters a read-side critical section; the same as [`read_lock`].
     ///
     /// # Examples
@@ -161,7 +173,8 @@ pub fn read_lock() -> Guard {
     Guard { _not_send_sync: PhantomData }
 }
 
-/// Whether the current thread is inside a read-side critical section.
+/// Whether the current thread is inside a read-side critical section: it holds a [`Guard`], or
+/// its [`QsbrReader`](crate::QsbrReader) is online.
 ///
 /// ```
 /// let g = rcu_runtime::read_lock();
@@ -173,7 +186,7 @@ pub fn read_lock() -> Guard {
 pub fn is_reading() -> bool {
     let node = READER.get();
     // SAFETY: as in `Guard::drop`, a non-null `READER` is this thread's live reader.
-    !node.is_null() && unsafe { (*node).is_reading() }
+    (!node.is_null() && unsafe { (*node).is_reading() }) || crate::qsbr::online_on_this_thread()
 }
 
 /// Panics with an explanation if the current thread is inside a read-side critical section.
@@ -181,6 +194,14 @@ pub fn is_reading() -> bool {
 /// `what` names the blocking operation; blocking there would wait for the caller's own guard.
 #[track_caller]
 pub(crate) fn assert_not_reading(what: &str) {
+    assert!(
+        !crate::qsbr::online_on_this_thread(),
+        "{what} called on a thread whose QsbrReader is online: the thread is inside a read-side \
+         critical section until its next quiescent state, and the grace period would wait for \
+         it, so it would deadlock. Call it inside QsbrReader::while_offline (or use \
+         QsbrReader::synchronize_rcu), or reclaim asynchronously (call_rcu, defer_rcu, \
+         RcuOld::defer_drop)."
+    );
     assert!(
         !is_reading(),
         "{what} called inside an RCU read-side critical section on the same thread: it waits for \

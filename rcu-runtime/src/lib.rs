@@ -72,6 +72,8 @@ mod map;
 #[cfg(not(loom))]
 mod old;
 #[cfg(not(loom))]
+mod qsbr;
+#[cfg(not(loom))]
 mod rcu;
 #[cfg(not(loom))]
 mod rcu_box;
@@ -95,6 +97,8 @@ pub use guard::{Guard, is_reading, read_lock};
 pub use map::RcuMap;
 #[cfg(not(loom))]
 pub use old::RcuOld;
+#[cfg(not(loom))]
+pub use qsbr::QsbrReader;
 #[cfg(not(loom))]
 pub use rcu::Rcu;
 #[cfg(not(loom))]

@@ -1,0 +1,258 @@
+//! Quiescent-state-based readers: read-side critical sections that cost nothing at all.
+//!
+//! A [`QsbrReader`] keeps its thread inside one long read-side critical section, which the
+//! thread ends and re-enters at points it chooses, its *quiescent states*: between two requests,
+//! once per event-loop turn. Reading is then a plain load: [`QsbrReader::guard`] hands out the
+//! section's [`Guard`] by reference, with no counter to update. In exchange, the thread must pass
+//! a quiescent state regularly, or grace periods (and everything freed after one) wait for it.
+//! This is liburcu's QSBR flavour, and the kernel's own model for non-preemptible RCU.
+//!
+//! The borrow checker enforces the one rule QSBR has: a quiescent state takes `&mut self`, so no
+//! reference obtained through [`QsbrReader::guard`] can be alive across it.
+//!
+//! The reader is an ordinary registered reader of the engine whose section spans the time between
+//! quiescent states: a quiescent state is leaving the section and entering a new one (the same
+//! counter updates, fences and wake-up check as dropping and taking a [`Guard`]), so grace
+//! periods need no second algorithm for it, and the loom models of the read side cover it.
+
+use core::cell::Cell;
+use core::fmt;
+use core::marker::PhantomData;
+use core::mem::ManuallyDrop;
+use core::ptr;
+
+use crate::engine::{domain, start};
+use crate::guard::{Guard, current_tid};
+use crate::reader::ReaderNode;
+use crate::sync::Arc;
+
+thread_local! {
+    /// This thread's QSBR reader node while a [`QsbrReader`] exists on it, else null.
+    static NODE: Cell<*const ReaderNode> = const { Cell::new(ptr::null()) };
+    /// Whether this thread's QSBR reader is online (inside its section).
+    static ONLINE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the current thread has an online [`QsbrReader`]: it is inside a read-side critical
+/// section until its next quiescent state.
+pub(crate) fn online_on_this_thread() -> bool {
+    ONLINE.get()
+}
+
+/// The QSBR reader node of the current thread, if any (for the fork handler).
+pub(crate) fn current_node() -> *const ReaderNode {
+    NODE.get()
+}
+
+/// A thread registered as a quiescent-state-based reader: reads cost a plain load, and the
+/// thread reports quiescent states instead of entering and leaving sections.
+///
+/// While the reader is *online* (from [`register`](Self::register) on), its thread is inside a
+/// read-side critical section: [`guard`](Self::guard) gives that section's [`Guard`] for free, and
+/// nothing the thread can still reach is freed until it passes a quiescent state. Call
+/// [`quiescent_state`](Self::quiescent_state) whenever the thread holds no RCU reference (between
+/// work items), and go offline with [`while_offline`](Self::while_offline) around anything that
+/// blocks for long. An online reader that never passes a quiescent state holds up every grace
+/// period, like a long read-side section; stall reports name it.
+///
+/// One per thread; it cannot leave its thread. Dropping it takes the thread offline and
+/// unregisters it.
+///
+/// # Examples
+///
+/// ```
+/// use rcu_runtime::{QsbrReader, Rcu};
+/// use std::sync::atomic::{AtomicBool, Ordering};
+///
+/// let config = Rcu::new(Box::new(String::from("v1")));
+/// let stop = AtomicBool::new(false);
+/// std::thread::scope(|s| {
+///     s.spawn(|| {
+///         let mut reader = QsbrReader::register();
+///         while !stop.load(Ordering::Relaxed) {
+///             // A request: reads cost a plain load.
+///             let current = config.dereference(reader.guard()).expect("published");
+///             assert!(current.starts_with('v'));
+///             // Between requests, nothing RCU-protected is held: say so.
+///             reader.quiescent_state();
+///         }
+///     });
+///     rcu_runtime::synchronize_rcu(); // completes once the reader has passed quiescent states
+///     stop.store(true, Ordering::Relaxed);
+/// });
+/// ```
+///
+/// # Latency
+///
+/// The reader is an ordinary reader of the engine kept inside a section between quiescent
+/// states, and the engine's grace periods wait in two phases (like liburcu's memb flavour, and its
+/// QSBR flavour on 32-bit machines): a quiescent state only counts for a phase that has already
+/// begun. A waiting updater may therefore need two quiescent states from each online reader, or
+/// more when it queues behind a grace period that is already running. This costs latency, never
+/// safety; readers that pass quiescent states often (once per request) do not notice.
+///
+/// # Invariants
+///
+/// `node` is registered in the engine and is this thread's `NODE`; it is inside a section exactly
+/// when `online` is set (and `ONLINE` mirrors `online`).
+pub struct QsbrReader {
+    node: Arc<ReaderNode>,
+    online: bool,
+    /// The evidence handed out by [`guard`](Self::guard); never dropped (dropping a `Guard` ends
+    /// a section of the thread's ordinary reader, not of this one).
+    guard: ManuallyDrop<Guard>,
+    /// `!Send` and `!Sync`: the section belongs to the thread.
+    _not_send_sync: PhantomData<*mut ()>,
+}
+
+impl QsbrReader {
+    /// Registers the current thread as a QSBR reader, online.
+    ///
+    /// # Panics
+    ///
+    /// If the thread already has a `QsbrReader`: a second one would be a second section that the
+    /// first one's quiescent states do not end.
+    ///
+    /// ```
+    /// let reader = rcu_runtime::QsbrReader::register();
+    /// assert!(reader.is_online());
+    /// assert!(rcu_runtime::is_reading()); // online means inside a read-side section
+    /// drop(reader);
+    /// assert!(!rcu_runtime::is_reading());
+    /// ```
+    #[must_use = "the thread is unregistered as soon as the reader is dropped"]
+    pub fn register() -> Self {
+        assert!(
+            NODE.get().is_null(),
+            "QsbrReader::register() called on a thread that already has a QsbrReader: use that one"
+        );
+        start();
+        let thread = std::thread::current();
+        let name = format!("{} (QSBR)", thread.name().unwrap_or("unnamed"));
+        let node = Arc::new(ReaderNode::new(Some(name), current_tid()));
+        domain().register(Arc::clone(&node));
+        NODE.set(Arc::as_ptr(&node));
+        // A reader that registers is idle until it enters its section, like a thread's first
+        // `read_lock`: a grace period that snapshot the registry before us needs no waiting for us.
+        node.lock(domain());
+        ONLINE.set(true);
+        // SAFETY: the section just entered lasts until `quiescent_state`, `while_offline` or
+        // `drop`, each of which takes `&mut self` (or `self`), so no borrow of this guard outlives
+        // it; the guard is kept in a `ManuallyDrop` and never dropped.
+        let guard = unsafe { Guard::for_qsbr() };
+        // INVARIANT: registered, this thread's `NODE`, inside its section, `ONLINE` set.
+        Self { node, online: true, guard, _not_send_sync: PhantomData }
+    }
+
+    /// The current section's guard: what [`Rcu::dereference`](crate::Rcu::dereference) and every
+    /// other read-side call takes. Free: no counter is touched.
+    ///
+    /// References obtained through it live until the next quiescent state at the latest (they
+    /// borrow `self`, which a quiescent state needs mutably).
+    ///
+    /// ```
+    /// use rcu_runtime::{QsbrReader, Rcu};
+    ///
+    /// let value = Rcu::new(Box::new(7));
+    /// let reader = QsbrReader::register();
+    /// assert_eq!(value.dereference(reader.guard()).copied(), Some(7));
+    /// ```
+    #[inline]
+    pub fn guard(&self) -> &Guard {
+        debug_assert!(self.online, "a QsbrReader is always online while it can be borrowed");
+        &self.guard
+    }
+
+    /// Reports a quiescent state: the thread holds no reference obtained through
+    /// [`guard`](Self::guard) (the borrow checker makes sure of it). Grace periods that were
+    /// waiting for this thread may now complete, or move on to their second phase and wait for
+    /// the next quiescent state (see [Latency](QsbrReader#latency)).
+    ///
+    /// Costs about as much as entering and leaving one ordinary read-side section; call it as
+    /// often as convenient, e.g. once per request or event-loop turn.
+    ///
+    /// ```
+    /// let mut reader = rcu_runtime::QsbrReader::register();
+    /// for _request in 0..3 {
+    ///     // ... read through reader.guard() ...
+    ///     reader.quiescent_state();
+    /// }
+    /// ```
+    #[inline]
+    pub fn quiescent_state(&mut self) {
+        // Leaving the section and entering a new one, in the current phase: a grace period sees
+        // the reader either idle or in its new phase, and stops waiting for it.
+        self.node.unlock(domain());
+        self.node.lock(domain());
+    }
+
+    /// Runs `f` with the thread offline: grace periods do not wait for it meanwhile, so `f` may
+    /// block, sleep, or wait for a grace period itself. Online again afterwards.
+    ///
+    /// ```
+    /// use rcu_runtime::{synchronize_rcu, QsbrReader};
+    ///
+    /// let mut reader = QsbrReader::register();
+    /// reader.while_offline(|| {
+    ///     assert!(!rcu_runtime::is_reading());
+    ///     synchronize_rcu(); // would wait for this very thread if it were online
+    ///     std::thread::sleep(std::time::Duration::from_millis(1));
+    /// });
+    /// assert!(reader.is_online());
+    /// ```
+    pub fn while_offline<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        /// Puts the reader back online, also when `f` unwinds.
+        struct Online<'a>(&'a mut QsbrReader);
+        impl Drop for Online<'_> {
+            fn drop(&mut self) {
+                self.0.node.lock(domain());
+                self.0.online = true;
+                ONLINE.set(true);
+            }
+        }
+        self.node.unlock(domain());
+        self.online = false;
+        ONLINE.set(false);
+        let _online = Online(self);
+        f()
+    }
+
+    /// Waits for a grace period from an online QSBR thread: [`synchronize_rcu`](crate::synchronize_rcu)
+    /// with the reader offline for the wait (online, the grace period would wait for this thread).
+    ///
+    /// ```
+    /// let mut reader = rcu_runtime::QsbrReader::register();
+    /// reader.synchronize_rcu();
+    /// ```
+    pub fn synchronize_rcu(&mut self) {
+        self.while_offline(crate::synchronize_rcu);
+    }
+
+    /// Whether the reader is online (always, while it can be borrowed).
+    ///
+    /// ```
+    /// let reader = rcu_runtime::QsbrReader::register();
+    /// assert!(reader.is_online());
+    /// ```
+    #[must_use]
+    pub fn is_online(&self) -> bool {
+        self.online
+    }
+}
+
+impl fmt::Debug for QsbrReader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("QsbrReader").field("online", &self.online).finish_non_exhaustive()
+    }
+}
+
+impl Drop for QsbrReader {
+    fn drop(&mut self) {
+        if self.online {
+            self.node.unlock(domain());
+        }
+        ONLINE.set(false);
+        NODE.set(ptr::null());
+        domain().unregister(&self.node);
+    }
+}
