@@ -115,6 +115,45 @@ fn nested_guards_keep_the_outer_section_alive() {
     synchronize_model(true);
 }
 
+/// A QSBR reader: one section that a quiescent state (leave and re-enter) splits in two; an
+/// object read on either side of it is never reclaimed under the reader.
+#[test]
+fn a_quiescent_state_ends_one_section_and_the_next_one_is_protected_too() {
+    loom::model(|| {
+        let domain = Arc::new(Domain::new());
+        let old = Object::new();
+        let new = Object::new();
+        let slot = Arc::new(AtomicPtr::new(old));
+        let node = registered_reader(&domain);
+
+        let reader = {
+            let (domain, slot) = (Arc::clone(&domain), Arc::clone(&slot));
+            thread::spawn(move || {
+                let read = || {
+                    let object = slot.load(Ordering::Acquire);
+                    // SAFETY: as in `read_once`.
+                    let value = unsafe { (*object).value.with(|v| *v) };
+                    assert_eq!(value, LIVE, "QSBR reader saw a reclaimed object");
+                };
+                node.lock(&domain); // online
+                read();
+                node.unlock(&domain); // the quiescent state ...
+                node.lock(&domain); // ... and back into a section
+                read();
+                node.unlock(&domain); // offline
+            })
+        };
+
+        slot.store(new, Ordering::Release);
+        domain.synchronize();
+        // SAFETY: `old` stays allocated until `free_all`.
+        unsafe { (*old).poison() };
+
+        reader.join().unwrap();
+        free_all(&[old, new]);
+    });
+}
+
 #[test]
 fn call_rcu_hands_the_object_to_the_worker_after_a_grace_period() {
     loom::model(|| {
