@@ -8,13 +8,16 @@ fn main() {
 
 #[cfg(feature = "liburcu")]
 mod liburcu {
-    const SHIM: &str = "csrc/urcu_shim.c";
+    /// The memb flavour's shim (reads, updates, grace periods) and the QSBR flavour's (reads).
+    const SHIMS: [&str; 2] = ["csrc/urcu_shim.c", "csrc/urcu_qsbr_shim.c"];
 
-    /// Compiles `csrc/urcu_shim.c` and links it with liburcu's memb flavour.
+    /// Compiles the shims and links them with liburcu's memb and QSBR flavours.
     pub(super) fn build_shim() {
-        println!("cargo::rerun-if-changed={SHIM}");
+        for shim in SHIMS {
+            println!("cargo::rerun-if-changed={shim}");
+        }
         let built = cc::Build::new()
-            .file(SHIM)
+            .files(SHIMS)
             .std("c11")
             .opt_level(2)
             .warnings(true)
@@ -23,11 +26,12 @@ mod liburcu {
         if let Err(error) = built {
             panic!(
                 "the `liburcu` feature needs liburcu's headers and libraries (Debian: \
-                 `apt-get install liburcu-dev`); compiling {SHIM} failed: {error}"
+                 `apt-get install liburcu-dev`); compiling {SHIMS:?} failed: {error}"
             );
         }
-        // After the shim, which uses them: the memb flavour and the code it shares with the others.
+        // After the shims, which use them: the two flavours and the code they share.
         println!("cargo::rustc-link-lib=urcu-memb");
+        println!("cargo::rustc-link-lib=urcu-qsbr");
         println!("cargo::rustc-link-lib=urcu-common");
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 pub(crate) const USAGE: &str = "\
 usage: cargo run --release -p examples --bin compare [--features liburcu] -- [OPTIONS]
 
-Measures rcu-runtime against the plain AtomicPtr floor, liburcu memb (with --features liburcu),
+Measures rcu-runtime against the plain AtomicPtr floor, liburcu memb and qsbr (with --features liburcu),
 crossbeam-epoch, arc-swap and RwLock<Arc<T>>, in one process, and prints medians and ratios.
 
 options:

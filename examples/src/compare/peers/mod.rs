@@ -12,7 +12,10 @@ pub(crate) mod counter_floor;
 pub(crate) mod crossbeam;
 #[cfg(feature = "liburcu")]
 pub(crate) mod liburcu;
+#[cfg(feature = "liburcu")]
+pub(crate) mod liburcu_qsbr;
 pub(crate) mod ours;
+pub(crate) mod ours_qsbr;
 pub(crate) mod plain;
 pub(crate) mod rwlock;
 
@@ -86,11 +89,18 @@ pub(crate) fn on_thread_all<R>(peers: &[Box<dyn ReadPeer>], f: impl FnOnce() -> 
 /// The liburcu peer is compiled in only with the `liburcu` feature.
 #[cfg(feature = "liburcu")]
 pub(crate) use liburcu::Liburcu;
+#[cfg(feature = "liburcu")]
+pub(crate) use liburcu_qsbr::LiburcuQsbr;
 
 /// What the report says about liburcu in a build without the `liburcu` feature.
 #[cfg(not(feature = "liburcu"))]
 pub(crate) const LIBURCU_SKIPPED: &str =
     "liburcu memb (built without `--features liburcu`; `apt-get install liburcu-dev` first)";
+
+/// The same for liburcu's QSBR flavour.
+#[cfg(not(feature = "liburcu"))]
+pub(crate) const LIBURCU_QSBR_SKIPPED: &str =
+    "liburcu qsbr (built without `--features liburcu`; `apt-get install liburcu-dev` first)";
 
 #[cfg(test)]
 mod tests {
@@ -98,6 +108,7 @@ mod tests {
     use super::counter_floor::CounterFloor;
     use super::crossbeam::CrossbeamEpoch;
     use super::ours::{OursMutex, OursRcu};
+    use super::ours_qsbr::{OursQsbr, QS_INTERVAL};
     use super::plain::PlainAtomic;
     use super::rwlock::RwLockPeer;
     use super::*;
@@ -109,6 +120,7 @@ mod tests {
             Box::new(CounterFloor::new()),
             Box::new(OursRcu::new()),
             Box::new(OursMutex::new()),
+            Box::new(OursQsbr::new()),
             Box::new(CrossbeamEpoch::new()),
             Box::new(ArcSwapPeer::new()),
             Box::new(RwLockPeer::new()),
@@ -149,6 +161,25 @@ mod tests {
             peer.drain();
             assert_eq!(peer.live(), 1, "only the published payload is left");
         });
+    }
+
+    #[test]
+    fn qsbr_readers_read_across_quiescent_states_and_leave_offline() {
+        let peer = OursQsbr::new();
+        on_thread(&peer, || {
+            let n = 3 * QS_INTERVAL + 5;
+            assert_eq!(peer.read_n(n), n);
+            assert!(rcu_runtime::is_reading(), "online between batches");
+        });
+        assert!(!rcu_runtime::is_reading(), "leave_thread drops the reader");
+        rcu_runtime::synchronize_rcu();
+    }
+
+    #[cfg(feature = "liburcu")]
+    #[test]
+    fn liburcu_qsbr_reads_through_the_shim() {
+        let peer = LiburcuQsbr::new();
+        on_thread(&peer, || assert_eq!(peer.read_n(2 * 1024 + 3), 2 * 1024 + 3));
     }
 
     #[test]

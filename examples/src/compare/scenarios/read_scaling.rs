@@ -14,6 +14,7 @@ use crate::compare::options::Options;
 use crate::compare::peers::arc_swap::ArcSwapPeer;
 use crate::compare::peers::crossbeam::CrossbeamEpoch;
 use crate::compare::peers::ours::OursRcu;
+use crate::compare::peers::ours_qsbr::OursQsbr;
 use crate::compare::peers::plain::PlainAtomic;
 use crate::compare::peers::rwlock::RwLockPeer;
 use crate::compare::peers::{ReadPeer, on_thread};
@@ -32,11 +33,18 @@ struct Scaling {
 
 pub(crate) fn run(options: &Options) -> Section {
     let mut section = Section::default();
-    let mut peers: Vec<Box<dyn ReadPeer>> = vec![Box::new(PlainAtomic::new()), Box::new(OursRcu::new())];
+    let mut peers: Vec<Box<dyn ReadPeer>> =
+        vec![Box::new(PlainAtomic::new()), Box::new(OursRcu::new()), Box::new(OursQsbr::new())];
     #[cfg(feature = "liburcu")]
-    peers.push(Box::new(crate::compare::peers::Liburcu::new()));
+    {
+        peers.push(Box::new(crate::compare::peers::Liburcu::new()));
+        peers.push(Box::new(crate::compare::peers::LiburcuQsbr::new()));
+    }
     #[cfg(not(feature = "liburcu"))]
-    section.skipped.push(crate::compare::peers::LIBURCU_SKIPPED.to_owned());
+    section.skipped.extend(
+        [crate::compare::peers::LIBURCU_SKIPPED, crate::compare::peers::LIBURCU_QSBR_SKIPPED]
+            .map(str::to_owned),
+    );
     peers.push(Box::new(CrossbeamEpoch::new()));
     peers.push(Box::new(ArcSwapPeer::new()));
     peers.push(Box::new(RwLockPeer::new()));

@@ -11,6 +11,7 @@ use crate::compare::peers::arc_swap::ArcSwapPeer;
 use crate::compare::peers::counter_floor::CounterFloor;
 use crate::compare::peers::crossbeam::CrossbeamEpoch;
 use crate::compare::peers::ours::{OursMutex, OursRcu};
+use crate::compare::peers::ours_qsbr::OursQsbr;
 use crate::compare::peers::plain::PlainAtomic;
 use crate::compare::peers::rwlock::RwLockPeer;
 use crate::compare::peers::{ReadPeer, on_thread_all};
@@ -27,11 +28,18 @@ pub(crate) fn run(options: &Options) -> Section {
         Box::new(CounterFloor::new()),
         Box::new(OursRcu::new()),
         Box::new(OursMutex::new()),
+        Box::new(OursQsbr::new()),
     ];
     #[cfg(feature = "liburcu")]
-    peers.push(Box::new(crate::compare::peers::Liburcu::new()));
+    {
+        peers.push(Box::new(crate::compare::peers::Liburcu::new()));
+        peers.push(Box::new(crate::compare::peers::LiburcuQsbr::new()));
+    }
     #[cfg(not(feature = "liburcu"))]
-    section.skipped.push(crate::compare::peers::LIBURCU_SKIPPED.to_owned());
+    section.skipped.extend(
+        [crate::compare::peers::LIBURCU_SKIPPED, crate::compare::peers::LIBURCU_QSBR_SKIPPED]
+            .map(str::to_owned),
+    );
     peers.push(Box::new(CrossbeamEpoch::new()));
     peers.push(Box::new(ArcSwapPeer::new()));
     peers.push(Box::new(RwLockPeer::new()));
@@ -66,7 +74,9 @@ pub(crate) fn run(options: &Options) -> Section {
         "1. Read side, one thread",
         "One read-side critical section per iteration (enter, load the pointer, read a field, \
          leave), nobody updating; cost per iteration. The RCU floor is a bare thread-local \
-         counter section (what the memb design costs at the least; it protects nothing).",
+         counter section (what the memb design costs at the least; it protects nothing). The \
+         QSBR readers have no sections: they load and read, with a quiescent state every 1024 \
+         reads.",
         &["system", "per read", "× ours", "× AtomicPtr floor", "× RCU floor"],
     );
     for (peer, samples) in peers.iter().zip(&samples) {
@@ -90,14 +100,23 @@ pub(crate) fn run(options: &Options) -> Section {
             "×",
         ));
     }
+    section.checks.push(Check::at_most(
+        "QSBR read side: ours / AtomicPtr floor",
+        ratio_of(median("rcu-runtime QsbrReader"), floor),
+        1.2,
+        "×",
+    ));
     let faster = [("crossbeam-epoch pin+load", 5.0), ("arc-swap load", 10.0), ("RwLock<Arc<T>>::read", 8.0)];
-    for (peer, at_least) in faster {
-        section.checks.push(Check::at_least(
-            &format!("read side: {peer} / ours"),
-            ratio_of(median(peer), ours),
-            at_least,
-            "×",
-        ));
+    // The same targets for each of our two read sides: sections (`Rcu`) and QSBR.
+    for (ours_name, ours) in [("ours", ours), ("ours QSBR", median("rcu-runtime QsbrReader"))] {
+        for (peer, at_least) in faster {
+            section.checks.push(Check::at_least(
+                &format!("read side: {peer} / {ours_name}"),
+                ratio_of(median(peer), ours),
+                at_least,
+                "×",
+            ));
+        }
     }
     section.panels.push(Panel {
         title: "Read side, one thread: ns per read-side section (lower is better)".to_owned(),
