@@ -1,7 +1,8 @@
 //! Criterion benchmarks of the primitives, one thread at a time.
 //!
 //! - read side: `read_lock` + `dereference` + a field read + drop; a guard nested in another;
-//!   the reader view of an `RcuMutex` (with the `derive` feature, which it needs);
+//!   a QSBR reader's read and its quiescent state; the reader view of an `RcuMutex` (with the
+//!   `derive` feature, which it needs);
 //! - grace periods: `synchronize_rcu` with no reader inside a section, and with a busy reader;
 //! - callbacks: `call_rcu` enqueue alone, and `replace` + `drop_async`.
 //!
@@ -22,7 +23,7 @@ use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use rcu_runtime::{
-    Field, HasField, HasRcuHead, Rcu, RcuHead, call_rcu, rcu_barrier, read_lock, synchronize_rcu,
+    Field, HasField, HasRcuHead, QsbrReader, Rcu, RcuHead, call_rcu, rcu_barrier, read_lock, synchronize_rcu,
 };
 
 /// What the benchmarks publish and free: a value and the head `call_rcu` links through.
@@ -89,6 +90,17 @@ fn read_side(c: &mut Criterion) {
             value
         });
         drop(outer);
+    });
+
+    group.bench_function("qsbr_dereference", |b| {
+        // The reader is online for the whole measurement: a read is the load alone.
+        let reader = QsbrReader::register();
+        b.iter(|| black_box(&rcu).dereference(reader.guard()).map(|node| node.value));
+    });
+
+    group.bench_function("qsbr_quiescent_state", |b| {
+        let mut reader = QsbrReader::register();
+        b.iter(|| reader.quiescent_state());
     });
 
     #[cfg(feature = "derive")]
