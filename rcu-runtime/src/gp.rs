@@ -8,6 +8,11 @@
 //! for one phase. Waiting until each reader is idle or has entered the *new* phase after each of
 //! two flips catches it.
 //!
+//! QSBR readers stay inside one section and count their quiescent states in their counter. A
+//! reader whose count changed since the grace period's first look (taken after the opening heavy
+//! fence) has ended every section it had open then, so it is done at once, in either phase: one
+//! quiescent state per grace period suffices, as in liburcu's 64-bit QSBR flavour.
+//!
 //! Grace periods are numbered like the kernel's `rcu_seq`: `seq` is twice the number of completed
 //! grace periods, plus one while one is running. A caller that needs a grace period to start after
 //! now and then finish waits until `seq` reaches [`GpSequence::snapshot`]; whoever finds no grace
@@ -32,8 +37,15 @@ const SLEEP_SLICE: Duration = Duration::from_millis(10);
 /// Buffers reused by successive grace periods, so that a grace period allocates nothing.
 #[derive(Default)]
 struct Scratch {
-    readers: Vec<Arc<ReaderNode>>,
-    current: Vec<Arc<ReaderNode>>,
+    readers: Vec<Watched>,
+    current: Vec<Watched>,
+}
+
+/// A reader a grace period waits for, with its quiescent-state count at the first look.
+#[derive(Clone)]
+struct Watched {
+    reader: Arc<ReaderNode>,
+    quiescent_states: usize,
 }
 
 /// The state behind the sequence lock.
@@ -148,7 +160,9 @@ impl Domain {
         {
             let registry = sync::lock(&self.registry);
             scratch.readers.clear();
-            scratch.readers.extend(registry.iter().cloned());
+            scratch.readers.extend(
+                registry.iter().map(|reader| Watched { reader: Arc::clone(reader), quiescent_states: 0 }),
+            );
         }
         // A reader that registers after the snapshot took the registry lock after us, so it
         // sees every update made before this grace period: it needs no waiting for.
@@ -158,6 +172,11 @@ impl Domain {
         // Orders the caller's updates (the unpublishing store) before the reads of the reader
         // counters; pairs with the light fence after each reader's counter store.
         heavy_fence();
+        // The first look, after the fence: a later change of the count is a quiescent state
+        // passed after the grace period began.
+        for watched in &mut scratch.readers {
+            watched.quiescent_states = watched.reader.quiescent_states();
+        }
         self.wait_for_readers(&mut scratch.readers, Some(&mut scratch.current));
         // Finish observing the old phase before the flip becomes visible.
         fence(Ordering::SeqCst);
@@ -179,11 +198,7 @@ impl Domain {
     ///
     /// With `current`, readers already in the current phase are moved there (the caller waits for
     /// them after the flip); without it, they are done.
-    fn wait_for_readers(
-        &self,
-        readers: &mut Vec<Arc<ReaderNode>>,
-        mut current: Option<&mut Vec<Arc<ReaderNode>>>,
-    ) {
+    fn wait_for_readers(&self, readers: &mut Vec<Watched>, mut current: Option<&mut Vec<Watched>>) {
         let mut attempts = 0_u32;
         let mut stall = StallClock::start();
         loop {
@@ -196,11 +211,11 @@ impl Domain {
             }
             // Relaxed: only this thread (the leader) writes `gp_ctr`.
             let gp = self.gp_ctr.load(Ordering::Relaxed);
-            readers.retain(|reader| match reader.state(gp) {
-                ReaderState::Idle => false,
+            readers.retain_mut(|watched| match watched.reader.state(gp, watched.quiescent_states) {
+                ReaderState::Idle | ReaderState::Quiesced => false,
                 ReaderState::ActiveCurrent => match current.as_deref_mut() {
                     Some(current) => {
-                        current.push(Arc::clone(reader));
+                        current.push(watched.clone());
                         false
                     }
                     None => false,
@@ -243,7 +258,7 @@ impl StallClock {
     }
 
     #[cfg_attr(loom, expect(clippy::unused_self, reason = "loom has no clock"))]
-    fn check(&mut self, readers: &[Arc<ReaderNode>]) {
+    fn check(&mut self, readers: &[Watched]) {
         #[cfg(not(loom))]
         {
             let waited = self.start.elapsed();
@@ -251,7 +266,7 @@ impl StallClock {
                 return;
             }
             self.next_report = waited + crate::config::stall_timeout();
-            for reader in readers {
+            for Watched { reader, .. } in readers {
                 let report = crate::config::StallReport {
                     waited,
                     thread_name: reader.thread_name().map(str::to_owned),
@@ -380,5 +395,62 @@ mod api {
             let d = domain();
             d.seq.wait_for(d, self.target);
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::sync::atomic::AtomicBool;
+    use std::thread;
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    /// How long the test waits for the grace period before it calls it a hang.
+    const PATIENCE: Duration = Duration::from_secs(20);
+
+    fn synchronize(domain: &Domain) {
+        domain.seq.wait_for(domain, domain.seq.snapshot());
+    }
+
+    #[test]
+    fn a_grace_period_ends_at_a_qsbr_readers_first_quiescent_state_in_either_phase() {
+        let domain = Domain::new();
+        let reader = Arc::new(ReaderNode::new(None, 0));
+        // Online in the phase that the next grace period flips away from (as after registering
+        // while a grace period ran): leaving and re-entering the section would then need two
+        // quiescent states, one per phase; counting them needs one.
+        reader.lock(&domain);
+        domain.register(Arc::new(ReaderNode::new(None, 0))); // idle: the grace period runs, flips
+        synchronize(&domain);
+        domain.register(Arc::clone(&reader));
+
+        let done = AtomicBool::new(false);
+        thread::scope(|s| {
+            s.spawn(|| {
+                synchronize(&domain);
+                done.store(true, Ordering::SeqCst);
+            });
+            thread::sleep(Duration::from_millis(50));
+            let ended_early = done.load(Ordering::SeqCst);
+            // A private domain: no other grace period runs, so this one began before the
+            // quiescent state, which must end it with the reader still online.
+            reader.quiescent_state(&domain);
+            let patience = Instant::now() + PATIENCE;
+            let ended = loop {
+                if done.load(Ordering::SeqCst) {
+                    break true;
+                }
+                if Instant::now() > patience {
+                    break false;
+                }
+                thread::sleep(Duration::from_millis(1));
+            };
+            let still_online = reader.is_reading();
+            reader.unlock(&domain); // lets a stuck grace period end: a failure must not hang
+            assert!(!ended_early, "a grace period ended under an online reader");
+            assert!(ended, "one quiescent state did not end the grace period");
+            assert!(still_online);
+        });
     }
 }

@@ -10,10 +10,10 @@
 //! The borrow checker enforces the one rule QSBR has: a quiescent state takes `&mut self`, so no
 //! reference obtained through [`QsbrReader::guard`] can be alive across it.
 //!
-//! The reader is an ordinary registered reader of the engine whose section spans the time between
-//! quiescent states: a quiescent state is leaving the section and entering a new one (the same
-//! counter updates, fences and wake-up check as dropping and taking a [`Guard`]), so grace
-//! periods need no second algorithm for it, and the loom models of the read side cover it.
+//! The reader is a registered reader of the engine whose section never ends while it is online:
+//! a quiescent state increments a count in the reader's counter (one store, with the fences and
+//! wake-up check of leaving a section), and a grace period that sees the count change since it
+//! began stops waiting for the reader (see `gp.rs`). Going offline leaves the section.
 
 use core::cell::Cell;
 use core::fmt;
@@ -84,12 +84,11 @@ pub(crate) fn current_node() -> *const ReaderNode {
 ///
 /// # Latency
 ///
-/// The reader is an ordinary reader of the engine kept inside a section between quiescent
-/// states, and the engine's grace periods wait in two phases (like liburcu's memb flavour, and its
-/// QSBR flavour on 32-bit machines): a quiescent state only counts for a phase that has already
-/// begun. A waiting updater may therefore need two quiescent states from each online reader, or
-/// more when it queues behind a grace period that is already running. This costs latency, never
-/// safety; readers that pass quiescent states often (once per request) do not notice.
+/// A grace period stops waiting for an online reader at the reader's first quiescent state after
+/// the grace period began. An updater that finds another grace period already running waits for
+/// that one to end and then for its own, so it may need a quiescent state from each online reader
+/// for each of the two, as with liburcu's QSBR flavour. Readers that pass quiescent states often
+/// (once per request) do not notice.
 ///
 /// # Invariants
 ///
@@ -165,11 +164,10 @@ impl QsbrReader {
 
     /// Reports a quiescent state: the thread holds no reference obtained through
     /// [`guard`](Self::guard) (the borrow checker makes sure of it). Grace periods that were
-    /// waiting for this thread may now complete, or move on to their second phase and wait for
-    /// the next quiescent state (see [Latency](QsbrReader#latency)).
+    /// waiting for this thread stop waiting for it (see [Latency](QsbrReader#latency)).
     ///
-    /// Costs about as much as entering and leaving one ordinary read-side section; call it as
-    /// often as convenient, e.g. once per request or event-loop turn.
+    /// One counter store and the fences of leaving a read-side section (with membarrier, compiler
+    /// fences only): call it as often as convenient, e.g. once per request or event-loop turn.
     ///
     /// ```
     /// let mut reader = rcu_runtime::QsbrReader::register();
@@ -180,10 +178,7 @@ impl QsbrReader {
     /// ```
     #[inline]
     pub fn quiescent_state(&mut self) {
-        // Leaving the section and entering a new one, in the current phase: a grace period sees
-        // the reader either idle or in its new phase, and stops waiting for it.
-        self.node.unlock(domain());
-        self.node.lock(domain());
+        self.node.quiescent_state(domain());
     }
 
     /// Runs `f` with the thread offline: grace periods do not wait for it meanwhile, so `f` may

@@ -25,6 +25,11 @@ pub(crate) const NEST_MASK: usize = PHASE_BIT - 1;
 /// Set in the global counter, and so in the counter of every reader inside a section, when the
 /// grace period cannot use membarrier and readers must issue full fences.
 pub(crate) const FENCES_BIT: usize = PHASE_BIT << 1;
+/// One quiescent state passed inside a QSBR reader's section (the bits from here up count them,
+/// wrapping; the global counter keeps them zero, so ordinary sections never count any).
+pub(crate) const QS_ONE: usize = FENCES_BIT << 1;
+/// The quiescent-state count of a counter.
+const QS_MASK: usize = !(QS_ONE - 1);
 
 /// What the grace-period code sees when it looks at one reader.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,6 +40,9 @@ pub(crate) enum ReaderState {
     ActiveCurrent,
     /// Inside a critical section that began in the previous phase: must be waited for.
     ActiveOld,
+    /// Inside a QSBR section that passed a quiescent state since the grace period first looked:
+    /// whatever section was open then has ended.
+    Quiesced,
 }
 
 /// A registered reader: one per thread that has ever entered a read-side critical section.
@@ -43,8 +51,9 @@ pub(crate) enum ReaderState {
 ///
 /// `ctr` is written only by the owning thread (and, once that thread can no longer run RCU code,
 /// by its deregistration, which clears it). `ctr & NEST_MASK` is the nesting depth; when it is
-/// non-zero, `ctr & PHASE_BIT` is the phase that was current at the outermost `lock`, and
-/// `ctr & FENCES_BIT` is set if and only if the domain's readers use full fences.
+/// non-zero, `ctr & PHASE_BIT` is the phase that was current at the outermost `lock`,
+/// `ctr & FENCES_BIT` is set if and only if the domain's readers use full fences, and the bits
+/// from [`QS_ONE`] up count (wrapping) the quiescent states passed since the outermost `lock`.
 #[repr(align(128))] // A cache line pair of its own: readers never share a line with each other.
 pub struct ReaderNode {
     ctr: AtomicUsize,
@@ -100,6 +109,32 @@ impl ReaderNode {
         }
     }
 
+    /// Reports a quiescent state of a QSBR reader, which stays inside its section: the section
+    /// that was open ends, and a new one begins, with one counter store.
+    ///
+    /// A grace period that sees the count change knows the reader ended, after the grace period
+    /// began, every section it had open then; unlike leaving and re-entering, this needs no phase
+    /// flip to be recognised, so one quiescent state per grace period suffices.
+    #[inline(always)]
+    pub fn quiescent_state(&self, domain: &Domain) {
+        let ctr = self.ctr.load(Ordering::Relaxed);
+        debug_assert!(ctr & NEST_MASK == NEST_ONE, "a quiescent state outside a QSBR section");
+        // The first fence orders the ending section's accesses before the store (pairs with the
+        // heavy fence the grace period issues once it saw the count change); the second orders
+        // the store before the new section's loads and the waker check (pairs with the heavy
+        // fence before the grace period's first look at the count, and with the one after
+        // `GpWaker::prepare_wait`).
+        // INVARIANT: same depth, phase and flavour; one more quiescent state.
+        light_fenced(ctr & FENCES_BIT != 0, || self.ctr.store(ctr.wrapping_add(QS_ONE), Ordering::Relaxed));
+        domain.waker.wake_if_waiting();
+    }
+
+    /// The quiescent-state count, for a grace period's first look at this reader.
+    pub(crate) fn quiescent_states(&self) -> usize {
+        // Relaxed: the grace period issued a heavy fence just before.
+        self.ctr.load(Ordering::Relaxed) & QS_MASK
+    }
+
     /// Whether the owning thread is inside a critical section. Only meaningful on that thread.
     #[inline]
     pub fn is_reading(&self) -> bool {
@@ -128,12 +163,15 @@ impl ReaderNode {
         domain.waker.wake_if_waiting();
     }
 
-    /// Classifies the reader against the global counter value `gp`.
-    pub(crate) fn state(&self, gp: usize) -> ReaderState {
+    /// Classifies the reader against the global counter value `gp` and the quiescent-state count
+    /// `seen` at the grace period's first look.
+    pub(crate) fn state(&self, gp: usize, seen: usize) -> ReaderState {
         // Relaxed: the grace period brackets these loads with heavy fences.
         let ctr = self.ctr.load(Ordering::Relaxed);
         if ctr & NEST_MASK == 0 {
             ReaderState::Idle
+        } else if ctr & QS_MASK != seen {
+            ReaderState::Quiesced
         } else if (ctr ^ gp) & PHASE_BIT == 0 {
             ReaderState::ActiveCurrent
         } else {
@@ -176,7 +214,7 @@ mod tests {
         node.unlock(&domain);
         node.unlock(&domain);
         assert_eq!(ctr(&node) & NEST_MASK, 0);
-        assert_eq!(node.state(domain.gp_ctr.load(Ordering::Relaxed)), ReaderState::Idle);
+        assert_eq!(node.state(domain.gp_ctr.load(Ordering::Relaxed), 0), ReaderState::Idle);
     }
 
     #[test]
@@ -190,8 +228,38 @@ mod tests {
         node.use_fences();
         assert_ne!(ctr(&node) & FENCES_BIT, 0);
         let gp = domain.gp_ctr.load(Ordering::Relaxed);
-        assert_eq!(node.state(gp), ReaderState::ActiveCurrent, "the phase is unchanged");
+        assert_eq!(node.state(gp, 0), ReaderState::ActiveCurrent, "the phase is unchanged");
         node.unlock(&domain);
         assert_eq!(ctr(&node) & NEST_MASK, 0);
+    }
+
+    #[test]
+    fn a_quiescent_state_is_seen_as_such_and_keeps_the_section_open() {
+        let domain = Domain::new();
+        let node = ReaderNode::new(None, 0);
+        node.lock(&domain);
+        let gp = domain.gp_ctr.load(Ordering::Relaxed);
+        let seen = node.quiescent_states();
+        assert_eq!(node.state(gp, seen), ReaderState::ActiveCurrent);
+        node.quiescent_state(&domain);
+        assert!(node.is_reading(), "still inside the QSBR section");
+        assert_eq!(node.state(gp, seen), ReaderState::Quiesced);
+        assert_eq!(node.state(gp ^ PHASE_BIT, seen), ReaderState::Quiesced, "whatever the phase");
+        assert_eq!(ctr(&node) & (NEST_MASK | PHASE_BIT | FENCES_BIT), gp & (PHASE_BIT | FENCES_BIT) | 1);
+        node.unlock(&domain);
+        assert_eq!(node.state(gp, seen), ReaderState::Idle);
+    }
+
+    #[test]
+    fn the_quiescent_state_count_wraps_without_touching_the_rest() {
+        let domain = Domain::new();
+        domain.use_reader_fences();
+        let node = ReaderNode::new(None, 0);
+        node.lock(&domain);
+        let below = ctr(&node) & !QS_MASK;
+        node.ctr.store(QS_MASK | below, Ordering::Relaxed); // the count at its highest value
+        node.quiescent_state(&domain);
+        assert_eq!(ctr(&node), below, "the count wrapped to zero, depth, phase and flavour kept");
+        node.unlock(&domain);
     }
 }
