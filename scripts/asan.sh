@@ -37,6 +37,9 @@ leak:misuse_panics::dropping_
 # (waiting would deadlock, panicking again would abort): the two tests that check that path.
 leak:misuse_panics::a_panic_that_unwinds_past_an_rcu_old_inside_a_section_does_not_abort
 leak:misuse_panics::rcu_old_wait_inside_a_section_panics
+# tests/qsbr.rs drops a non-null Rcu on a thread whose QsbrReader is online: the drop panics and
+# leaks the value, as inside a section.
+leak:qsbr::waiting_for_a_grace_period_while_online_panics_with_the_way_out
 # tests/rcu_pointer.rs drops an Rcu in place inside a leaked Box (the Box itself is the leak).
 leak:rcu_pointer::dropping_an_rcu_waits_for_a_reader_elsewhere
 SUPP

@@ -58,6 +58,14 @@ fn registered_reader(domain: &Domain) -> Arc<ReaderNode> {
     node
 }
 
+/// Reads the object behind `object`, which must not have been reclaimed.
+fn read_object(object: *mut Object) {
+    // SAFETY: objects stay allocated until the end of the model; a read that races with the
+    // poisoning write is what loom reports.
+    let value = unsafe { (*object).value.with(|v| *v) };
+    assert_eq!(value, LIVE, "reader saw a reclaimed object");
+}
+
 /// A reader that loads the published pointer inside a critical section and reads the object.
 fn read_once(domain: &Domain, node: &ReaderNode, slot: &AtomicPtr<Object>, nested: bool) {
     node.lock(domain);
@@ -68,11 +76,26 @@ fn read_once(domain: &Domain, node: &ReaderNode, slot: &AtomicPtr<Object>, neste
     if nested {
         node.unlock(domain);
     }
-    // SAFETY: objects stay allocated until the end of the model; a read that races with the
-    // poisoning write is what loom reports.
-    let value = unsafe { (*object).value.with(|v| *v) };
-    assert_eq!(value, LIVE, "reader saw a reclaimed object");
+    read_object(object);
     node.unlock(domain);
+}
+
+/// A QSBR reader: online, it reads, passes a quiescent state (which may end the grace period's
+/// wait for it), reads again, and goes offline.
+fn read_across_a_quiescent_state(domain: &Domain, node: &ReaderNode, slot: &AtomicPtr<Object>) {
+    node.lock(domain);
+    read_object(slot.load(Ordering::Acquire));
+    node.quiescent_state(domain);
+    read_object(slot.load(Ordering::Acquire));
+    node.unlock(domain);
+}
+
+/// How the reader of [`synchronize_model`] reads.
+#[derive(Clone, Copy)]
+enum Reading {
+    Once,
+    Nested,
+    AcrossAQuiescentState,
 }
 
 fn free_all(objects: &[*mut Object]) {
@@ -82,7 +105,7 @@ fn free_all(objects: &[*mut Object]) {
     }
 }
 
-fn synchronize_model(nested: bool) {
+fn synchronize_model(reading: Reading) {
     loom::model(move || {
         let domain = Arc::new(Domain::new());
         let old = Object::new();
@@ -92,7 +115,11 @@ fn synchronize_model(nested: bool) {
 
         let reader = {
             let (domain, slot) = (Arc::clone(&domain), Arc::clone(&slot));
-            thread::spawn(move || read_once(&domain, &node, &slot, nested))
+            thread::spawn(move || match reading {
+                Reading::Once => read_once(&domain, &node, &slot, false),
+                Reading::Nested => read_once(&domain, &node, &slot, true),
+                Reading::AcrossAQuiescentState => read_across_a_quiescent_state(&domain, &node, &slot),
+            })
         };
 
         slot.store(new, Ordering::Release);
@@ -107,51 +134,19 @@ fn synchronize_model(nested: bool) {
 
 #[test]
 fn reader_never_sees_memory_reclaimed_after_synchronize() {
-    synchronize_model(false);
+    synchronize_model(Reading::Once);
 }
 
 #[test]
 fn nested_guards_keep_the_outer_section_alive() {
-    synchronize_model(true);
+    synchronize_model(Reading::Nested);
 }
 
-/// A QSBR reader: one section that a quiescent state splits in two (the grace period may stop
-/// waiting at the quiescent state); an object read on either side of it is never reclaimed under
-/// the reader.
+/// A QSBR reader's quiescent state splits its section in two: an object read on either side of
+/// it is never reclaimed under the reader.
 #[test]
 fn a_quiescent_state_ends_one_section_and_the_next_one_is_protected_too() {
-    loom::model(|| {
-        let domain = Arc::new(Domain::new());
-        let old = Object::new();
-        let new = Object::new();
-        let slot = Arc::new(AtomicPtr::new(old));
-        let node = registered_reader(&domain);
-
-        let reader = {
-            let (domain, slot) = (Arc::clone(&domain), Arc::clone(&slot));
-            thread::spawn(move || {
-                let read = || {
-                    let object = slot.load(Ordering::Acquire);
-                    // SAFETY: as in `read_once`.
-                    let value = unsafe { (*object).value.with(|v| *v) };
-                    assert_eq!(value, LIVE, "QSBR reader saw a reclaimed object");
-                };
-                node.lock(&domain); // online
-                read();
-                node.quiescent_state(&domain);
-                read();
-                node.unlock(&domain); // offline
-            })
-        };
-
-        slot.store(new, Ordering::Release);
-        domain.synchronize();
-        // SAFETY: `old` stays allocated until `free_all`.
-        unsafe { (*old).poison() };
-
-        reader.join().unwrap();
-        free_all(&[old, new]);
-    });
+    synchronize_model(Reading::AcrossAQuiescentState);
 }
 
 #[test]
