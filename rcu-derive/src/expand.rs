@@ -134,6 +134,7 @@ fn expand(input: &Input<'_>) -> TokenStream {
         // constant pattern (or an error) when a `const` of that name is in scope, and no span
         // hygiene on stable Rust prevents that, so those names are reserved.
         #[allow(
+            non_camel_case_types,
             non_upper_case_globals,
             single_use_lifetimes,
             unused_lifetimes,
@@ -220,6 +221,7 @@ fn projection_type(cx: &Cx<'_>, mutability: Mutability) -> TokenStream {
         #[doc = #doc]
         #[allow(
             dead_code,
+            non_camel_case_types,
             single_use_lifetimes,
             clippy::mut_mut,
             clippy::type_repetition_in_bounds,
@@ -260,7 +262,7 @@ fn view_type(cx: &Cx<'_>) -> TokenStream {
     let where_clause = cx.where_with(&[quote!(#self_ty: #view)]);
     quote! {
         #[doc = #doc]
-        #[allow(single_use_lifetimes, explicit_outlives_requirements)]
+        #[allow(non_camel_case_types, single_use_lifetimes, explicit_outlives_requirements)]
         #vis struct #name #def_generics #where_clause {
             __raw: #krate::__private::RawView<#view, #self_ty>,
         }

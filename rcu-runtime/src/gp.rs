@@ -211,7 +211,7 @@ impl Domain {
             }
             // Relaxed: only this thread (the leader) writes `gp_ctr`.
             let gp = self.gp_ctr.load(Ordering::Relaxed);
-            readers.retain_mut(|watched| match watched.reader.state(gp, watched.quiescent_states) {
+            readers.retain(|watched| match watched.reader.state(gp, watched.quiescent_states) {
                 ReaderState::Idle | ReaderState::Quiesced => false,
                 ReaderState::ActiveCurrent => match current.as_deref_mut() {
                     Some(current) => {

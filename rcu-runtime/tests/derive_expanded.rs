@@ -45,6 +45,7 @@ struct Config {
 /// become `&mut`: nothing promised they stay put.
 #[allow(
     dead_code,
+    non_camel_case_types,
     single_use_lifetimes,
     clippy::mut_mut,
     clippy::type_repetition_in_bounds,
@@ -62,6 +63,7 @@ where
 /// The pinned shared projection.
 #[allow(
     dead_code,
+    non_camel_case_types,
     single_use_lifetimes,
     clippy::mut_mut,
     clippy::type_repetition_in_bounds,
@@ -77,7 +79,7 @@ where
 }
 
 /// The reader view: a raw view and nothing else, so it reaches no field without `#[rcu]`.
-#[allow(single_use_lifetimes, explicit_outlives_requirements)]
+#[allow(non_camel_case_types, single_use_lifetimes, explicit_outlives_requirements)]
 struct ConfigView<'view>
 where
     Config: 'view,
@@ -88,6 +90,7 @@ where
 // Everything else is in an anonymous const block: no helper name leaks into the module. The lint
 // allowances are for code that is normal in generated form.
 #[allow(
+    non_camel_case_types,
     non_upper_case_globals,
     single_use_lifetimes,
     unused_lifetimes,

@@ -1,7 +1,8 @@
 //! The derive's expansion raises no warning in a crate that forbids `unsafe` code and denies
 //! warnings and the common allow-by-default lints (docs, `Debug`, qualifications, lifetimes in
 //! paths, outlives requirements, casts, unused results, unnameable types, single-use and unused
-//! lifetimes): users with strict lint settings can use it.
+//! lifetimes), nor when the struct's own name needs `allow(non_camel_case_types)`: users with
+//! strict lint settings can use it.
 
 #![forbid(unsafe_code)]
 #![deny(
@@ -53,6 +54,15 @@ mod api {
     /// A tuple struct.
     #[derive(RcuProtected, Debug)]
     pub struct Pair(#[rcu] pub Rcu<Box<u8>>, pub u8);
+
+    /// A lower-case name, allowed on the struct: the types named after it must not warn.
+    #[allow(non_camel_case_types)]
+    #[derive(RcuProtected, Debug)]
+    pub struct settings {
+        /// What readers follow.
+        #[rcu]
+        pub current: Rcu<Box<u8>>,
+    }
 }
 
 fn main() {
@@ -69,4 +79,6 @@ fn main() {
     assert_eq!(labelled.lock().label, "x");
     let pair = RcuMutex::new(api::Pair(Rcu::null(), 1));
     assert_eq!(pair.lock().1, 1);
+    let settings = RcuMutex::new(api::settings { current: Rcu::new(Box::new(2_u8)) });
+    assert_eq!(settings.rcu().current().dereference(&read_lock()).copied(), Some(2));
 }
