@@ -8,8 +8,11 @@
 //! one it saw, so a torn or reclaimed table would be caught. At the end: reads per second,
 //! reloads, grace periods and reclaimed tables.
 //!
+//! With `--qsbr`, the readers are `QsbrReader`s instead: no section per lookup, a quiescent
+//! state after every 1024 lookups.
+//!
 //! ```text
-//! cargo run --release -p examples --bin routing_table -- [--seconds N] [--readers N] [--reload-us N]
+//! cargo run --release -p examples --bin routing_table -- [--seconds N] [--readers N] [--reload-us N] [--qsbr]
 //! ```
 
 use std::collections::HashMap;
@@ -19,7 +22,9 @@ use std::time::{Duration, Instant};
 
 use std::pin::Pin;
 
-use rcu_runtime::{PinnedDrop, Rcu, RcuHead, RcuMutex, RcuProtected, rcu_barrier, read_lock, stats};
+use rcu_runtime::{
+    Guard, PinnedDrop, QsbrReader, Rcu, RcuHead, RcuMutex, RcuProtected, rcu_barrier, read_lock, stats,
+};
 
 /// Tables freed so far (by the callback worker).
 static RECLAIMED: AtomicU64 = AtomicU64::new(0);
@@ -84,6 +89,7 @@ struct Options {
     readers: usize,
     reload_every: Duration,
     table_size: u32,
+    qsbr: bool,
 }
 
 fn parse_options() -> Options {
@@ -92,6 +98,7 @@ fn parse_options() -> Options {
         readers: thread::available_parallelism().map_or(2, |n| n.get()),
         reload_every: Duration::from_micros(200),
         table_size: 4096,
+        qsbr: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -106,6 +113,7 @@ fn parse_options() -> Options {
             "--table-size" => {
                 options.table_size = value().parse().unwrap_or_else(|_| usage("bad --table-size"))
             }
+            "--qsbr" => options.qsbr = true,
             "-h" | "--help" => usage(""),
             other => usage(&format!("unknown argument {other}")),
         }
@@ -117,7 +125,7 @@ fn usage(problem: &str) -> ! {
     if !problem.is_empty() {
         eprintln!("error: {problem}");
     }
-    eprintln!("usage: routing_table [--seconds N] [--readers N] [--reload-us N] [--table-size N]");
+    eprintln!("usage: routing_table [--seconds N] [--readers N] [--reload-us N] [--table-size N] [--qsbr]");
     std::process::exit(if problem.is_empty() { 0 } else { 2 });
 }
 
@@ -129,8 +137,12 @@ fn main() {
     let reads = AtomicU64::new(0);
     let start_stats = stats();
     println!(
-        "routing table: {} readers, one updater reloading every {:?}, {} routes, {:?} barriers",
-        options.readers, options.reload_every, options.table_size, start_stats.barrier_mode
+        "routing table: {} {} readers, one updater reloading every {:?}, {} routes, {:?} barriers",
+        options.readers,
+        if options.qsbr { "QSBR" } else { "read_lock" },
+        options.reload_every,
+        options.table_size,
+        start_stats.barrier_mode
     );
     let started = Instant::now();
 
@@ -138,7 +150,8 @@ fn main() {
         let readers: Vec<_> = (0..options.readers)
             .map(|id| {
                 let (router, stop, reads) = (&router, &stop, &reads);
-                s.spawn(move || reader(id as u32, router, stop, reads))
+                let qsbr = options.qsbr;
+                s.spawn(move || reader(id as u32, router, stop, reads, qsbr))
             })
             .collect();
         s.spawn(|| updater(&router, &stop, &options));
@@ -185,26 +198,59 @@ fn main() {
     println!("  consistency:    every table every reader saw was whole and never went back in time");
 }
 
-/// Looks up addresses forever; checks every table it sees. Returns (lookups, hits).
-fn reader(id: u32, router: &RcuMutex<Router>, stop: &AtomicBool, reads: &AtomicU64) -> (u64, u64) {
-    let mut addr = id.wrapping_mul(0x9e37_79b9);
-    let (mut count, mut hits, mut last_version) = (0_u64, 0_u64, 0_u64);
+/// Looks up addresses until told to stop, in a read-side section per lookup or, with `qsbr`, as
+/// a QSBR reader with a quiescent state per 1024 lookups. Returns (lookups, hits).
+fn reader(
+    id: u32,
+    router: &RcuMutex<Router>,
+    stop: &AtomicBool,
+    reads: &AtomicU64,
+    qsbr: bool,
+) -> (u64, u64) {
+    let mut qsbr = qsbr.then(QsbrReader::register);
+    let mut seen = Seen { id, addr: id.wrapping_mul(0x9e37_79b9), lookups: 0, hits: 0, last_version: 0 };
     while !stop.load(Ordering::Relaxed) {
-        for _ in 0..1024 {
-            addr = addr.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            let guard = read_lock();
-            let table = router.rcu().table().dereference(&guard).expect("the table is always published");
-            assert!(table.version >= last_version, "reader {id} went back in time");
-            last_version = table.version;
-            if let Some((prefix, hop)) = table.lookup(addr) {
-                assert_eq!(hop, next_hop(table.version, prefix), "torn table seen by reader {id}");
-                hits += 1;
+        match &mut qsbr {
+            Some(qsbr) => {
+                for _ in 0..1024 {
+                    seen.look_up(router, qsbr.guard());
+                }
+                qsbr.quiescent_state(); // no table reference survives the batch
             }
-            count += 1;
+            None => {
+                for _ in 0..1024 {
+                    seen.look_up(router, &read_lock());
+                }
+            }
         }
         reads.fetch_add(1024, Ordering::Relaxed);
     }
-    (count, hits)
+    (seen.lookups, seen.hits)
+}
+
+/// One reader's lookups so far, and the newest table version it saw.
+struct Seen {
+    id: u32,
+    addr: u32,
+    lookups: u64,
+    hits: u64,
+    last_version: u64,
+}
+
+impl Seen {
+    /// Looks the next address up in the current table; checks the table.
+    fn look_up(&mut self, router: &RcuMutex<Router>, guard: &Guard) {
+        let id = self.id;
+        self.addr = self.addr.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        let table = router.rcu().table().dereference(guard).expect("the table is always published");
+        assert!(table.version >= self.last_version, "reader {id} went back in time");
+        self.last_version = table.version;
+        if let Some((prefix, hop)) = table.lookup(self.addr) {
+            assert_eq!(hop, next_hop(table.version, prefix), "torn table seen by reader {id}");
+            self.hits += 1;
+        }
+        self.lookups += 1;
+    }
 }
 
 /// Publishes a new table version at the configured rate; frees old ones without waiting.
