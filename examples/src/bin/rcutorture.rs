@@ -1,7 +1,7 @@
 //! rcutorture for rcu-runtime: the long-running stress test.
 //!
 //! Reader threads read two RCU-protected slots inside nested read-side critical sections with
-//! random delays; one writer publishes new elements and reclaims the old ones through every path
+//! random delays (every other reader as a `QsbrReader`, between quiescent states); one writer publishes new elements and reclaims the old ones through every path
 //! the runtime offers (`RcuOld` drop, `RcuOld::wait`, `drop_async`, `defer_drop`, `RcuBox`, polled
 //! grace periods), and fake writers call `synchronize_rcu`, `rcu_barrier` and polled grace periods
 //! on their own. Freed memory is poisoned and quarantined by the global allocator. The run fails

@@ -4,9 +4,10 @@
 //! The writer publishes [`Element`]s in two slots, an `Rcu<Box<Element>>` and an `RcuMap` of
 //! `RcuBox<Element>` (one key), and moves each removed element through *pipe stages*: 1 when it
 //! is unpublished, one more for every grace period the writer sees complete afterwards. Readers
-//! read both slots inside nested read-side critical sections with random delays, check that what
-//! they reach is not poisoned, and record its stage at the end of the section. A correct RCU lets
-//! them see stages 0 and 1 only; stage 2 or more, or poison, means a grace period ended (or memory
+//! read both slots inside nested read-side critical sections with random delays (or, every other
+//! reader, as a `QsbrReader` between quiescent states), check that what they reach is not
+//! poisoned, and record its stage at the end of the section. A correct RCU lets them see stages 0
+//! and 1 only; stage 2 or more, or poison, means a grace period ended (or memory
 //! was freed) while a reader that could still see the element was inside its section.
 
 use core::fmt;
@@ -20,8 +21,8 @@ use std::time::{Duration, Instant};
 
 use rcu_runtime::config::BarrierMode;
 use rcu_runtime::{
-    Guard, Rcu, RcuBox, RcuMap, RcuOld, Stats, defer_rcu, rcu_barrier, read_lock, start_poll, stats,
-    synchronize_rcu,
+    Guard, QsbrReader, Rcu, RcuBox, RcuMap, RcuOld, Stats, defer_rcu, rcu_barrier, read_lock, start_poll,
+    stats, synchronize_rcu,
 };
 
 use super::element::{Census, Element};
@@ -81,7 +82,7 @@ impl WriterMode {
 pub(crate) struct TortureConfig {
     /// How long the writer publishes (it goes on past it until every mode has run `min_per_mode` times).
     pub(crate) duration: Duration,
-    /// Reader threads (at least one).
+    /// Reader threads (at least one); every other one (the second, the fourth, …) is a QSBR reader.
     pub(crate) readers: usize,
     /// Threads that call `synchronize_rcu`, `rcu_barrier`, polled grace periods and `defer_rcu`.
     pub(crate) fake_writers: usize,
@@ -315,20 +316,45 @@ impl Writer {
     }
 }
 
+/// Reads both slots through `guard` and checks that neither element is poisoned.
+fn read_slots<'g>(
+    shared: &'g Shared,
+    guard: &'g Guard,
+    local: &mut PipeHistogram,
+) -> [Option<&'g Element>; 2] {
+    let elements = [shared.boxed.dereference(guard), shared.boxes.load_rcu(&BOX_KEY, guard)];
+    for element in elements {
+        // The writer never empties a slot: reading one as empty means reading freed memory
+        // (an `RcuMap` table, say), which counts as reaching poison.
+        if element.is_none_or(|e| e.observe().is_none()) {
+            local.record_poison();
+        }
+    }
+    elements
+}
+
+/// Records the stage each element is at now, at the end of the section that reached it.
+fn record_stages(elements: [Option<&Element>; 2], local: &mut PipeHistogram) {
+    for element in elements.into_iter().flatten() {
+        match element.observe() {
+            Some(stage) => local.record(stage),
+            None => local.record_poison(),
+        }
+    }
+}
+
+/// Whether reader `index` of a run is a QSBR reader.
+fn is_qsbr_reader(index: usize) -> bool {
+    index % 2 == 1
+}
+
 /// One reader thread: reads both slots in nested sections with random delays until told to stop.
 fn reader(shared: &Shared, mut rng: Rng) {
     let mut local = PipeHistogram::default();
     let mut sections = 0_u64;
     while !shared.stopped() {
         let outer = read_lock();
-        let elements = [shared.boxed.dereference(&outer), shared.boxes.load_rcu(&BOX_KEY, &outer)];
-        for element in elements {
-            // The writer never empties a slot: reading one as empty means reading freed memory
-            // (an `RcuMap` table, say), which counts as reaching poison.
-            if element.is_none_or(|e| e.observe().is_none()) {
-                local.record_poison();
-            }
-        }
+        let elements = read_slots(shared, &outer, &mut local);
         // Nested sections that end before the outer one must not end it.
         for _ in 0..rng.below(3) {
             drop(Guard::new());
@@ -338,15 +364,39 @@ fn reader(shared: &Shared, mut rng: Rng) {
         if rng.one_in(2) {
             drop(inner);
         }
-        for element in elements.into_iter().flatten() {
-            match element.observe() {
-                Some(stage) => local.record(stage),
-                None => local.record_poison(),
-            }
-        }
+        record_stages(elements, &mut local);
         drop(outer);
         sections += 1;
         if sections.is_multiple_of(1024) {
+            shared.histogram.drain_from(&mut local);
+        }
+    }
+    shared.histogram.drain_from(&mut local);
+}
+
+/// One QSBR reader thread: online, it reads both slots through its reader's guard with the same
+/// random delays, records the stages before its next quiescent state (which comes after one to
+/// three rounds of reading), and sometimes goes offline for a while.
+fn qsbr_reader(shared: &Shared, mut rng: Rng) {
+    let mut local = PipeHistogram::default();
+    let mut qsbr = QsbrReader::register();
+    let mut turns = 0_u64;
+    while !shared.stopped() {
+        for _ in 0..=rng.below(3) {
+            let elements = read_slots(shared, qsbr.guard(), &mut local);
+            // An ordinary section nested in the QSBR one must not end it.
+            if rng.one_in(4) {
+                drop(read_lock());
+            }
+            delay(&mut rng);
+            record_stages(elements, &mut local);
+        }
+        qsbr.quiescent_state();
+        turns += 1;
+        if rng.one_in(256) {
+            qsbr.while_offline(|| thread::sleep(Duration::from_micros(rng.below(200))));
+        }
+        if turns.is_multiple_of(1024) {
             shared.histogram.drain_from(&mut local);
         }
     }
@@ -461,9 +511,10 @@ impl fmt::Display for TortureReport {
         let c = &self.config;
         writeln!(
             f,
-            "rcutorture: {:.1?}, {} readers, {} fake writers, {:?} barriers, quarantine {}, seed {}",
+            "rcutorture: {:.1?}, {} readers ({} QSBR), {} fake writers, {:?} barriers, quarantine {}, seed {}",
             self.elapsed,
             c.readers,
+            (0..c.readers).filter(|&i| is_qsbr_reader(i)).count(),
             c.fake_writers,
             self.barrier_mode,
             if self.quarantine { "on" } else { "off" },
@@ -512,7 +563,12 @@ pub(crate) fn run(config: &TortureConfig) -> TortureReport {
     let mut others = Vec::new();
     for i in 0..config.readers {
         let (shared, rng) = (Arc::clone(&shared), Rng::new(config.seed ^ (i as u64 + 1)));
-        others.push(spawn(format!("torture-reader-{i}"), Box::new(move || reader(&shared, rng))));
+        let body: Box<dyn FnOnce() + Send> = if is_qsbr_reader(i) {
+            Box::new(move || qsbr_reader(&shared, rng))
+        } else {
+            Box::new(move || reader(&shared, rng))
+        };
+        others.push(spawn(format!("torture-reader-{i}"), body));
     }
     for i in 0..config.fake_writers {
         let (shared, rng) = (Arc::clone(&shared), Rng::new(config.seed ^ (1000 + i as u64)));
