@@ -74,6 +74,10 @@ pub(crate) fn current_tid() -> i64 {
 /// A guard costs a thread-local load and two plain stores to a counter of the thread's own; it is
 /// not `Send` or `Sync`, because the section belongs to the thread that entered it.
 ///
+/// A [`QsbrReader`](crate::QsbrReader) lends out a guard by reference instead
+/// ([`QsbrReader::guard`](crate::QsbrReader::guard)): it stands for the reader's section until
+/// the reader's next quiescent state, which the borrow ends.
+///
 /// ```
 /// use rcu_runtime::{read_lock, is_reading, Guard};
 ///
