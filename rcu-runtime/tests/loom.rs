@@ -90,12 +90,22 @@ fn read_across_a_quiescent_state(domain: &Domain, node: &ReaderNode, slot: &Atom
     node.unlock(domain);
 }
 
-/// How the reader of [`synchronize_model`] reads.
+/// How the reader of a model reads.
 #[derive(Clone, Copy)]
 enum Reading {
     Once,
     Nested,
     AcrossAQuiescentState,
+}
+
+impl Reading {
+    fn read(self, domain: &Domain, node: &ReaderNode, slot: &AtomicPtr<Object>) {
+        match self {
+            Self::Once => read_once(domain, node, slot, false),
+            Self::Nested => read_once(domain, node, slot, true),
+            Self::AcrossAQuiescentState => read_across_a_quiescent_state(domain, node, slot),
+        }
+    }
 }
 
 fn free_all(objects: &[*mut Object]) {
@@ -115,11 +125,7 @@ fn synchronize_model(reading: Reading) {
 
         let reader = {
             let (domain, slot) = (Arc::clone(&domain), Arc::clone(&slot));
-            thread::spawn(move || match reading {
-                Reading::Once => read_once(&domain, &node, &slot, false),
-                Reading::Nested => read_once(&domain, &node, &slot, true),
-                Reading::AcrossAQuiescentState => read_across_a_quiescent_state(&domain, &node, &slot),
-            })
+            thread::spawn(move || reading.read(&domain, &node, &slot))
         };
 
         slot.store(new, Ordering::Release);
@@ -222,7 +228,18 @@ fn callbacks_run_in_queueing_order_so_a_barrier_callback_waits_for_earlier_ones(
 
 #[test]
 fn concurrent_synchronize_callers_both_wait_for_the_reader() {
-    loom::model(|| {
+    concurrent_synchronize_model(Reading::Once);
+}
+
+/// Two grace periods, one possibly queued behind the other, each with its own first look at the
+/// QSBR reader's quiescent-state count.
+#[test]
+fn concurrent_synchronize_callers_both_wait_for_a_qsbr_reader() {
+    concurrent_synchronize_model(Reading::AcrossAQuiescentState);
+}
+
+fn concurrent_synchronize_model(reading: Reading) {
+    loom::model(move || {
         let domain = Arc::new(Domain::new());
         let a = Object::new();
         let b = Object::new();
@@ -232,7 +249,7 @@ fn concurrent_synchronize_callers_both_wait_for_the_reader() {
 
         let reader = {
             let (domain, slot) = (Arc::clone(&domain), Arc::clone(&slot));
-            thread::spawn(move || read_once(&domain, &node, &slot, false))
+            thread::spawn(move || reading.read(&domain, &node, &slot))
         };
         let other_updater = {
             let (domain, slot) = (Arc::clone(&domain), Arc::clone(&slot));
