@@ -178,6 +178,7 @@ impl QsbrReader {
     /// ```
     #[inline]
     pub fn quiescent_state(&mut self) {
+        // INVARIANT: still inside a section (a new one, for the grace periods).
         self.node.quiescent_state(domain());
     }
 
@@ -201,11 +202,14 @@ impl QsbrReader {
         impl Drop for Online<'_> {
             fn drop(&mut self) {
                 self.0.node.lock(domain());
+                // INVARIANT: inside a section again, and `online`/`ONLINE` say so.
                 self.0.online = true;
                 ONLINE.set(true);
             }
         }
         self.node.unlock(domain());
+        // INVARIANT: outside its section, and `online`/`ONLINE` say so; `self` stays borrowed
+        // (by `Online`) until it is back inside.
         self.online = false;
         ONLINE.set(false);
         let _online = Online(self);
