@@ -8,8 +8,12 @@
 //! callbacks and wait for them with `rcu_barrier`, and run the callbacks the parent had queued
 //! (as the runtime documents: they free the child's copies of their objects).
 //!
-//! The child reports each step through a pipe and ends with `_exit`, never returning into the test
-//! harness; the parent kills it if it hangs.
+//! A second test forks with a `QsbrReader` online on the forking thread and another on a thread
+//! that the child will not have: the child's grace periods must wait for the first and forget the
+//! second.
+//!
+//! The children end with `_exit`, never returning into the test harness; the parent kills a child
+//! that hangs.
 
 #[path = "torture/liveness.rs"]
 mod liveness;
@@ -243,4 +247,104 @@ fn a_forked_child_can_use_rcu() {
     assert!(failed.is_empty(), "the child failed steps {failed:?} (and passed the others)");
     assert_eq!(reports.len(), STEPS.len(), "the child reported every step");
     assert_eq!(libc::WEXITSTATUS(status), 0);
+}
+
+/// What the child of the QSBR test checks, in order; the child exits with the number of the first
+/// check that failed, 0 if none did.
+#[derive(Clone, Copy, Debug)]
+#[repr(u8)]
+enum QsbrCheck {
+    StillOnline = 1,
+    ReadsThroughItsGuard,
+    HoldsGracePeriodsUpUntilItsQuiescentState,
+    SynchronizesOffline,
+    SynchronizesAfterDroppingIt,
+}
+
+const QSBR_CHECKS: [QsbrCheck; 5] = [
+    QsbrCheck::StillOnline,
+    QsbrCheck::ReadsThroughItsGuard,
+    QsbrCheck::HoldsGracePeriodsUpUntilItsQuiescentState,
+    QsbrCheck::SynchronizesOffline,
+    QsbrCheck::SynchronizesAfterDroppingIt,
+];
+
+#[test]
+fn a_forked_child_keeps_the_forking_threads_qsbr_reader_and_forgets_the_others() {
+    let shared = Arc::new(Rcu::new(Box::new(7_u64)));
+    // Another thread's QSBR reader, online across the fork: it does not exist in the child, where
+    // a grace period that waited for it would never end.
+    let online = Arc::new(Barrier::new(2));
+    let release = Arc::new(Barrier::new(2));
+    let other = {
+        let (online, release) = (Arc::clone(&online), Arc::clone(&release));
+        thread::spawn(move || {
+            let _reader = rcu_runtime::QsbrReader::register();
+            online.wait();
+            release.wait();
+        })
+    };
+    online.wait();
+    let mut reader = rcu_runtime::QsbrReader::register();
+    assert_eq!(shared.dereference(reader.guard()).copied(), Some(7));
+
+    // SAFETY: the child runs only the checks below, which end with `_exit`; what it uses of the
+    // parent's state is what the runtime's fork handlers keep consistent.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed: {}", std::io::Error::last_os_error());
+    if pid == 0 {
+        let mut failed = 0;
+        let mut reader = Some(reader);
+        for check in QSBR_CHECKS {
+            let passed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match check {
+                QsbrCheck::StillOnline => reader.as_ref().is_some_and(|r| r.is_online()) && is_reading(),
+                QsbrCheck::ReadsThroughItsGuard => {
+                    reader.as_ref().and_then(|r| shared.dereference(r.guard()).copied()) == Some(7)
+                }
+                QsbrCheck::HoldsGracePeriodsUpUntilItsQuiescentState => {
+                    // A thread of the child waits for a grace period: the reader, online, is
+                    // still registered in the child, so the wait lasts until its quiescent state.
+                    let done = Arc::new(AtomicBool::new(false));
+                    let waiter = {
+                        let done = Arc::clone(&done);
+                        thread::spawn(move || {
+                            synchronize_rcu();
+                            done.store(true, Ordering::SeqCst);
+                        })
+                    };
+                    thread::sleep(Duration::from_millis(50));
+                    let held_up = !done.load(Ordering::SeqCst);
+                    reader.as_mut().map(rcu_runtime::QsbrReader::quiescent_state);
+                    waiter.join().is_ok() && held_up && done.load(Ordering::SeqCst)
+                }
+                QsbrCheck::SynchronizesOffline => {
+                    reader.as_mut().map(rcu_runtime::QsbrReader::synchronize_rcu).is_some()
+                }
+                QsbrCheck::SynchronizesAfterDroppingIt => {
+                    drop(reader.take());
+                    synchronize_rcu();
+                    !is_reading()
+                }
+            }))
+            .unwrap_or(false);
+            if !passed && failed == 0 {
+                failed = check as libc::c_int;
+            }
+        }
+        // SAFETY: `_exit` ends the child at once, without returning into the test harness.
+        unsafe { libc::_exit(failed) }
+    }
+    let status = wait_for_child(pid, HANG);
+
+    // The parent is unaffected (its grace periods wait for the other reader until it is gone).
+    release.wait();
+    other.join().expect("the other QSBR thread failed");
+    reader.synchronize_rcu();
+    drop(reader);
+
+    let status = status.unwrap_or_else(|| panic!("the child hung (killed after {HANG:?})"));
+    assert!(libc::WIFEXITED(status), "the child died abnormally (wait status {status:#x})");
+    let failed = libc::WEXITSTATUS(status);
+    let check = QSBR_CHECKS.into_iter().find(|&c| c as libc::c_int == failed);
+    assert_eq!(failed, 0, "the child failed check {check:?}");
 }
