@@ -22,6 +22,11 @@
 //! drop(old); // waits for the readers that might still see "v1"
 //! ```
 //!
+//! Threads that read in a loop and have natural pauses (between requests, event-loop turns) can
+//! register a [`QsbrReader`] instead: they read through its guard at the cost of a plain load
+//! and report quiescent states, liburcu's QSBR flavour with the borrow checker enforcing its
+//! rule.
+//!
 //! The engine follows liburcu's memb flavour: per-thread counters, a phase-flipping global
 //! counter, and `membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)` on the grace-period side (full
 //! fences when membarrier is not available, see [`config`]). Callbacks run on a worker thread in
@@ -31,11 +36,11 @@
 //!
 //! The tutorial lives in the repository's `book/` directory (`mdbook build book`, or read the
 //! Markdown in `book/src/`); every Rust block in it is compiled and run by `cargo test`. It goes
-//! from what RCU is to readers and guards, updaters and `Pin`, grace periods, [`RcuHead`] and
-//! `#[derive(RcuProtected)]`, field projection through [`RcuMutex`], what the compiler rejects
-//! and why, the derive's expanded code, performance against liburcu, crossbeam-epoch, arc-swap
-//! and `RwLock`, porting kernel code, and pitfalls (stalls, leaked guards, blocking callbacks,
-//! `fork`).
+//! from what RCU is to readers and guards (and QSBR readers), updaters and `Pin`, grace periods,
+//! [`RcuHead`] and `#[derive(RcuProtected)]`, field projection through [`RcuMutex`], what the
+//! compiler rejects and why, the derive's expanded code, performance against liburcu,
+//! crossbeam-epoch, arc-swap and `RwLock`, porting kernel code, and pitfalls (stalls, leaked
+//! guards, blocking callbacks, `fork`).
 
 #![cfg_attr(
     loom,
