@@ -1,7 +1,7 @@
 //! Callback flood: threads queue callbacks flat out (`defer_rcu`, `RcuOld::drop_async`, raw
 //! `call_rcu`). Backpressure keeps the number of pending callbacks under the configured cap, except
-//! for the callers the documentation exempts (inside a read-side critical section, or on the
-//! callback worker), and after `rcu_barrier` every callback has run exactly once.
+//! for the callers the documentation exempts (inside a read-side critical section, with an online
+//! `QsbrReader`, or on the callback worker), and after `rcu_barrier` every callback has run exactly once.
 
 #[path = "torture/liveness.rs"]
 mod liveness;
@@ -14,8 +14,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use rcu_runtime::{
-    Field, HasField, HasRcuHead, Rcu, RcuHead, call_rcu, config, defer_rcu, rcu_barrier, read_lock, stats,
-    synchronize_rcu,
+    Field, HasField, HasRcuHead, QsbrReader, Rcu, RcuHead, call_rcu, config, defer_rcu, rcu_barrier,
+    read_lock, stats, synchronize_rcu,
 };
 
 use liveness::{HANG, join_while_progressing};
@@ -218,25 +218,35 @@ fn a_flood_stays_under_the_cap_and_every_callback_runs_once() {
     });
 }
 
-#[test]
-fn callers_inside_a_read_side_critical_section_are_not_throttled() {
+/// Queues three times the cap while `enter_section` keeps the thread inside a read-side section,
+/// then leaves it: no grace period can end meanwhile, so nothing queued can run, and a throttled
+/// caller would wait forever. The documented exemption lets it pass the cap.
+fn callers_reading_are_not_throttled<S>(enter_section: impl FnOnce() -> S + Send + 'static) {
     let _serial = serial();
     watched(|| {
         let tally = Arc::new(Tally::default());
-        let guard = read_lock();
-        // No grace period can end while we hold the guard, so nothing we queue can run: a
-        // throttled caller would wait forever. The documented exemption lets us pass the cap.
+        let section = enter_section();
         for _ in 0..3 * CAP {
             queue_raw(&tally);
         }
         let pending = stats().callbacks_pending;
-        assert!(pending >= 3 * CAP, "only {pending} pending: they cannot have run under our guard");
+        assert!(pending >= 3 * CAP, "only {pending} pending: they cannot have run under our section");
         assert_eq!(tally.ran.load(Ordering::Relaxed), 0, "a callback ran under a live reader");
-        drop(guard);
+        drop(section);
         rcu_barrier();
         assert_eq!(tally.ran.load(Ordering::Relaxed), 3 * CAP as u64);
         wait_until_nothing_is_pending();
     });
+}
+
+#[test]
+fn callers_inside_a_read_side_critical_section_are_not_throttled() {
+    callers_reading_are_not_throttled(read_lock);
+}
+
+#[test]
+fn callers_whose_qsbr_reader_is_online_are_not_throttled() {
+    callers_reading_are_not_throttled(QsbrReader::register);
 }
 
 #[test]
