@@ -29,14 +29,15 @@ use crate::sync::Arc;
 thread_local! {
     /// This thread's QSBR reader node while a [`QsbrReader`] exists on it, else null.
     static NODE: Cell<*const ReaderNode> = const { Cell::new(ptr::null()) };
-    /// Whether this thread's QSBR reader is online (inside its section).
-    static ONLINE: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Whether the current thread has an online [`QsbrReader`]: it is inside a read-side critical
 /// section until its next quiescent state.
 pub(crate) fn online_on_this_thread() -> bool {
-    ONLINE.get()
+    let node = NODE.get();
+    // SAFETY: a non-null `NODE` is the node of this thread's live `QsbrReader`, whose `Arc` keeps
+    // it alive; the reader clears `NODE` before it lets go of the node.
+    !node.is_null() && unsafe { (*node).is_reading() }
 }
 
 /// The QSBR reader node of the current thread, if any (for the fork handler).
@@ -92,11 +93,11 @@ pub(crate) fn current_node() -> *const ReaderNode {
 ///
 /// # Invariants
 ///
-/// `node` is registered in the engine and is this thread's `NODE`; it is inside a section exactly
-/// when `online` is set (and `ONLINE` mirrors `online`).
+/// `node` is registered in the engine and is this thread's `NODE`; it is inside a section (the
+/// reader is online) except while [`while_offline`](Self::while_offline) runs its closure, which
+/// holds `self` borrowed.
 pub struct QsbrReader {
     node: Arc<ReaderNode>,
-    online: bool,
     /// The evidence handed out by [`guard`](Self::guard); never dropped (dropping a `Guard` ends
     /// a section of the thread's ordinary reader, not of this one).
     guard: ManuallyDrop<Guard>,
@@ -134,13 +135,12 @@ impl QsbrReader {
         // A reader that registers is idle until it enters its section, like a thread's first
         // `read_lock`: a grace period that snapshot the registry before us needs no waiting for us.
         node.lock(domain());
-        ONLINE.set(true);
         // SAFETY: the section just entered lasts until `quiescent_state`, `while_offline` or
         // `drop`, each of which takes `&mut self` (or `self`), so no borrow of this guard outlives
         // it; the guard is kept in a `ManuallyDrop` and never dropped.
         let guard = unsafe { Guard::for_qsbr() };
-        // INVARIANT: registered, this thread's `NODE`, inside its section, `ONLINE` set.
-        Self { node, online: true, guard, _not_send_sync: PhantomData }
+        // INVARIANT: registered, this thread's `NODE`, inside its section.
+        Self { node, guard, _not_send_sync: PhantomData }
     }
 
     /// The current section's guard: what [`Rcu::dereference`](crate::Rcu::dereference) and every
@@ -158,7 +158,7 @@ impl QsbrReader {
     /// ```
     #[inline]
     pub fn guard(&self) -> &Guard {
-        debug_assert!(self.online, "a QsbrReader is always online while it can be borrowed");
+        debug_assert!(self.is_online(), "a QsbrReader is always online while it can be borrowed");
         &self.guard
     }
 
@@ -201,17 +201,13 @@ impl QsbrReader {
         struct Online<'a>(&'a mut QsbrReader);
         impl Drop for Online<'_> {
             fn drop(&mut self) {
+                // INVARIANT: inside a section again.
                 self.0.node.lock(domain());
-                // INVARIANT: inside a section again, and `online`/`ONLINE` say so.
-                self.0.online = true;
-                ONLINE.set(true);
             }
         }
+        // INVARIANT: outside its section while `f` runs; `self` stays borrowed (by `Online`)
+        // until it is back inside.
         self.node.unlock(domain());
-        // INVARIANT: outside its section, and `online`/`ONLINE` say so; `self` stays borrowed
-        // (by `Online`) until it is back inside.
-        self.online = false;
-        ONLINE.set(false);
         let _online = Online(self);
         f()
     }
@@ -235,22 +231,20 @@ impl QsbrReader {
     /// ```
     #[must_use]
     pub fn is_online(&self) -> bool {
-        self.online
+        self.node.is_reading()
     }
 }
 
 impl fmt::Debug for QsbrReader {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("QsbrReader").field("online", &self.online).finish_non_exhaustive()
+        f.debug_struct("QsbrReader").field("online", &self.is_online()).finish_non_exhaustive()
     }
 }
 
 impl Drop for QsbrReader {
     fn drop(&mut self) {
-        if self.online {
-            self.node.unlock(domain());
-        }
-        ONLINE.set(false);
+        // Online: `while_offline` holds `self` borrowed for as long as the reader is offline.
+        self.node.unlock(domain());
         NODE.set(ptr::null());
         domain().unregister(&self.node);
     }
