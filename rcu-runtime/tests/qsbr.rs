@@ -2,6 +2,8 @@
 //! quiescent state, never for one that is offline or gone, and waiting from an online one panics.
 
 mod common;
+#[path = "torture/liveness.rs"]
+mod liveness;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -10,14 +12,13 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{Tracked, counter};
+use liveness::{HANG, wait_until};
 use rcu_runtime::{
     QsbrReader, Rcu, RcuMutex, RcuProtected, is_reading, rcu_barrier, read_lock, start_poll, synchronize_rcu,
 };
 
 /// Long enough for a grace period that may complete to do so on a loaded machine.
 const SETTLE: Duration = Duration::from_millis(100);
-/// How long a test waits for something that must happen before it calls it a hang.
-const HANG: Duration = Duration::from_secs(20);
 
 /// A published value that readers reach without the lock and the updater replaces under it.
 #[derive(RcuProtected)]
@@ -67,11 +68,9 @@ fn a_grace_period_waits_for_an_online_reader_until_it_passes_quiescent_states() 
         assert_eq!(drops.load(Ordering::SeqCst), 0);
 
         pass.send(()).unwrap(); // the reader checks the value, then passes quiescent states
-        let patience = Instant::now() + HANG;
-        while !freed.load(Ordering::SeqCst) {
-            assert!(Instant::now() < patience, "the grace period outlived the reader's quiescent states");
-            thread::sleep(Duration::from_millis(1));
-        }
+        wait_until(HANG, "the grace period outlived the reader's quiescent states", || {
+            freed.load(Ordering::SeqCst)
+        });
         assert_eq!(drops.load(Ordering::SeqCst), 1);
         pass.send(()).unwrap();
     });
@@ -115,11 +114,7 @@ fn a_dropped_reader_is_unregistered() {
 /// Fails (instead of hanging) if a grace period started now does not end within [`HANG`].
 fn assert_a_grace_period_ends(despite: &str) {
     let poll = start_poll();
-    let patience = Instant::now() + HANG;
-    while !poll.poll() {
-        assert!(Instant::now() < patience, "a grace period waited for {despite}");
-        thread::sleep(Duration::from_millis(1));
-    }
+    wait_until(HANG, &format!("a grace period waited for {despite}"), || poll.poll());
 }
 
 #[test]

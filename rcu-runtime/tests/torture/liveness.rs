@@ -13,15 +13,21 @@ use std::time::{Duration, Instant};
 /// hang fails the test in reasonable time.
 pub(crate) const HANG: Duration = Duration::from_secs(20);
 
+/// Waits until `done()` holds, looking every millisecond for at most `limit`; panics with
+/// `message` if it never does.
+pub(crate) fn wait_until(limit: Duration, message: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        assert!(Instant::now() < deadline, "{message}");
+        thread::sleep(Duration::from_millis(1));
+    }
+}
+
 /// Waits for `handle` to finish, for at most `limit`; panics naming `what` if it does not.
 ///
 /// A thread that never finishes is left behind (it ends with the process).
 pub(crate) fn join_within<T>(handle: thread::JoinHandle<T>, limit: Duration, what: &str) -> T {
-    let deadline = Instant::now() + limit;
-    while !handle.is_finished() {
-        assert!(Instant::now() < deadline, "{what} did not finish within {limit:?}: it hangs");
-        thread::sleep(Duration::from_millis(1));
-    }
+    wait_until(limit, &format!("{what} did not finish within {limit:?}: it hangs"), || handle.is_finished());
     match handle.join() {
         Ok(value) => value,
         Err(payload) => std::panic::resume_unwind(payload),
