@@ -493,6 +493,7 @@ fn rcu_protected_impl(cx: &Cx<'_>) -> TokenStream {
     let (impl_generics, _, _) = cx.generics.split_for_impl();
     let where_clause = cx.where_clause();
     let (readers_def, readers_args, _) = cx.generics.split_for_impl();
+    let reader_fields_name = input.reader_fields_ident();
     let pin_generics = cx.generics_with(pin);
     let (_, proj_args, _) = pin_generics.split_for_impl();
     let view_generics = cx.generics_with(view);
@@ -520,7 +521,7 @@ fn rcu_protected_impl(cx: &Cx<'_>) -> TokenStream {
     quote! {
         #[doc(hidden)]
         #[allow(dead_code)]
-        pub struct __RcuReaderFields #readers_def #where_clause {
+        pub struct #reader_fields_name #readers_def #where_clause {
             __generics: #krate::__private::PhantomGenerics<'static, #marker>,
             #(#reader_fields,)*
         }
@@ -530,7 +531,7 @@ fn rcu_protected_impl(cx: &Cx<'_>) -> TokenStream {
             type View<#view> = #view_name #view_args where Self: #view;
             type Projection<#pin> = #projection #proj_args where Self: #pin;
             type ProjectionRef<#pin> = #projection_ref #proj_args where Self: #pin;
-            type ReaderFields = __RcuReaderFields #readers_args;
+            type ReaderFields = #reader_fields_name #readers_args;
 
             #[inline]
             fn project(self: ::core::pin::Pin<&mut Self>) -> Self::Projection<'_> {
@@ -567,11 +568,12 @@ fn unpin_impl(cx: &Cx<'_>) -> TokenStream {
         let name = format_ident!("__field{}", field.index);
         quote!(#(#cfgs)* #name: #ty)
     });
-    let unpin_where = cx.where_with(&[quote!(__RcuPinnedFields #hidden_args: ::core::marker::Unpin)]);
+    let pinned_fields = input.pinned_fields_ident();
+    let unpin_where = cx.where_with(&[quote!(#pinned_fields #hidden_args: ::core::marker::Unpin)]);
     quote! {
         #[doc(hidden)]
         #[allow(dead_code)]
-        pub struct __RcuPinnedFields #impl_generics #where_clause {
+        pub struct #pinned_fields #impl_generics #where_clause {
             __generics: #krate::__private::PhantomGenerics<#pin, #marker>,
             #(#fields,)*
         }
@@ -604,7 +606,7 @@ fn drop_impls(cx: &Cx<'_>) -> TokenStream {
             }
         }
     } else {
-        let must_not = format_ident!("{}MustNotImplDrop", input.ident);
+        let must_not = input.must_not_impl_drop_ident();
         quote! {
             // A user `impl Drop` makes the blanket impl apply to the struct, which then
             // conflicts with the second impl: use `#[rcu_protected(PinnedDrop)]` instead.

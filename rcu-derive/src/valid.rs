@@ -109,15 +109,6 @@ impl Holder {
     }
 }
 
-/// The names of the items the expansion defines inside its `const _` block.
-fn hidden_names(input: &Input<'_>) -> [String; 3] {
-    [
-        "__RcuReaderFields".to_owned(),
-        "__RcuPinnedFields".to_owned(),
-        format!("{}MustNotImplDrop", input.ident.unraw()),
-    ]
-}
-
 /// The three generated types must be distinct from each other, from the struct, and from the
 /// hidden items (which would shadow them inside `const _`); the struct's type and const
 /// parameters must not take any of those names either, or the generated impls would name the
@@ -125,8 +116,8 @@ fn hidden_names(input: &Input<'_>) -> [String; 3] {
 fn check_names(input: &Input<'_>) -> syn::Result<()> {
     // name -> who holds it, and the identifier the user wrote for it, if any
     let mut names: BTreeMap<String, (Holder, Option<&Ident>)> = BTreeMap::new();
-    for hidden in hidden_names(input) {
-        names.insert(hidden, (Holder::Hidden, None));
+    for hidden in input.hidden_idents() {
+        names.insert(hidden.unraw().to_string(), (Holder::Hidden, None));
     }
     let ident = input.ident;
     if names.contains_key(&ident.unraw().to_string()) {
