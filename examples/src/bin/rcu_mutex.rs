@@ -23,11 +23,15 @@
 //! cargo run --release -p examples --bin rcu_mutex -- [--seconds N] [--readers N] [--update-us N]
 //! ```
 
+#[path = "../cli.rs"]
+mod cli;
+
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use cli::Args;
 use rcu_runtime::{PinnedDrop, Rcu, RcuHead, RcuMutex, RcuProtected, rcu_barrier, read_lock, stats};
 
 /// Written over a freed value's version before its memory is released.
@@ -168,32 +172,19 @@ fn parse_options() -> Options {
         readers: thread::available_parallelism().map_or(2, |n| n.get()),
         update_every: Duration::from_micros(100),
     };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut value = || args.next().unwrap_or_else(|| usage(&format!("{arg} needs a value")));
-        match arg.as_str() {
-            "--seconds" => options.seconds = value().parse().unwrap_or_else(|_| usage("bad --seconds")),
-            "--readers" => options.readers = value().parse().unwrap_or_else(|_| usage("bad --readers")),
-            "--update-us" => {
-                let us = value().parse().unwrap_or_else(|_| usage("bad --update-us"));
-                options.update_every = Duration::from_micros(us);
-            }
-            "-h" | "--help" => usage(""),
-            other => usage(&format!("unknown argument {other}")),
+    let mut args = Args::new("usage: rcu_mutex [--seconds N] [--readers N] [--update-us N]");
+    while let Some(flag) = args.next_flag() {
+        match flag.as_str() {
+            "--seconds" => options.seconds = args.value(&flag),
+            "--readers" => options.readers = args.value(&flag),
+            "--update-us" => options.update_every = Duration::from_micros(args.value(&flag)),
+            other => args.fail(&format!("unknown argument {other}")),
         }
     }
     if !(options.seconds.is_finite() && options.seconds >= 0.0) {
-        usage("--seconds must be a non-negative number");
+        args.fail("--seconds must be a non-negative number");
     }
     options
-}
-
-fn usage(problem: &str) -> ! {
-    if !problem.is_empty() {
-        eprintln!("error: {problem}");
-    }
-    eprintln!("usage: rcu_mutex [--seconds N] [--readers N] [--update-us N]");
-    std::process::exit(if problem.is_empty() { 0 } else { 2 });
 }
 
 /// What one reader did.

@@ -15,6 +15,9 @@
 //! cargo run --release -p examples --bin routing_table -- [--seconds N] [--readers N] [--reload-us N] [--qsbr]
 //! ```
 
+#[path = "../cli.rs"]
+mod cli;
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
@@ -22,6 +25,7 @@ use std::time::{Duration, Instant};
 
 use std::pin::Pin;
 
+use cli::Args;
 use rcu_runtime::{
     Guard, PinnedDrop, QsbrReader, Rcu, RcuHead, RcuMutex, RcuProtected, rcu_barrier, read_lock, stats,
 };
@@ -100,33 +104,20 @@ fn parse_options() -> Options {
         table_size: 4096,
         qsbr: false,
     };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut value = || args.next().unwrap_or_else(|| usage(&format!("{arg} needs a value")));
-        match arg.as_str() {
-            "--seconds" => options.seconds = value().parse().unwrap_or_else(|_| usage("bad --seconds")),
-            "--readers" => options.readers = value().parse().unwrap_or_else(|_| usage("bad --readers")),
-            "--reload-us" => {
-                let us = value().parse().unwrap_or_else(|_| usage("bad --reload-us"));
-                options.reload_every = Duration::from_micros(us);
-            }
-            "--table-size" => {
-                options.table_size = value().parse().unwrap_or_else(|_| usage("bad --table-size"))
-            }
+    let mut args = Args::new(
+        "usage: routing_table [--seconds N] [--readers N] [--reload-us N] [--table-size N] [--qsbr]",
+    );
+    while let Some(flag) = args.next_flag() {
+        match flag.as_str() {
+            "--seconds" => options.seconds = args.value(&flag),
+            "--readers" => options.readers = args.value(&flag),
+            "--reload-us" => options.reload_every = Duration::from_micros(args.value(&flag)),
+            "--table-size" => options.table_size = args.value(&flag),
             "--qsbr" => options.qsbr = true,
-            "-h" | "--help" => usage(""),
-            other => usage(&format!("unknown argument {other}")),
+            other => args.fail(&format!("unknown argument {other}")),
         }
     }
     options
-}
-
-fn usage(problem: &str) -> ! {
-    if !problem.is_empty() {
-        eprintln!("error: {problem}");
-    }
-    eprintln!("usage: routing_table [--seconds N] [--readers N] [--reload-us N] [--table-size N] [--qsbr]");
-    std::process::exit(if problem.is_empty() { 0 } else { 2 });
 }
 
 fn main() {
