@@ -105,12 +105,12 @@ pub fn force_fence_barriers() -> Result<(), AlreadyStarted> {
 ///
 /// The grace-period side and the read side each keep their own copy of the flavour (readers
 /// find theirs in a counter they load anyway); this returns it after checking that they agree.
-#[cfg(not(loom))]
 ///
 /// ```
 /// let mode = rcu_runtime::config::barrier_mode();
 /// println!("RCU barriers: {mode:?}");
 /// ```
+#[cfg(not(loom))]
 pub fn barrier_mode() -> BarrierMode {
     crate::engine::start();
     let grace_periods = crate::membarrier::mode().expect("the engine chose its barriers when it started");
