@@ -4,32 +4,25 @@
 //! that shows the same call is fine where it is allowed, so a panic cannot pass for an unrelated
 //! reason.
 
+mod common;
+
 use core::pin::pin;
-use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
+use common::panic_message;
 use rcu_runtime::{Rcu, defer_rcu, rcu_barrier, read_lock, start_poll, stats, synchronize_rcu};
 
 /// The part of the message every "would deadlock" panic shares.
 const INSIDE_A_SECTION: &str = "called inside an RCU read-side critical section on the same thread";
-
-/// The message of a panic payload (`panic!` with a literal or with formatting).
-fn message(payload: &(dyn Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "<not a string>".to_owned())
-}
 
 /// Runs `f` inside a read-side critical section and returns its panic message.
 fn panic_inside_a_section(f: impl FnOnce()) -> String {
     let guard = read_lock();
     let payload = catch_unwind(AssertUnwindSafe(f)).expect_err("the call did not panic");
     drop(guard);
-    message(&*payload)
+    panic_message(&*payload)
 }
 
 #[test]
@@ -98,7 +91,7 @@ fn a_panic_that_unwinds_past_an_rcu_old_inside_a_section_does_not_abort() {
         panic!("user code failed");
     }))
     .expect_err("the closure panics");
-    assert_eq!(message(&*payload), "user code failed");
+    assert_eq!(panic_message(&*payload), "user code failed");
     synchronize_rcu();
 }
 
@@ -110,7 +103,7 @@ fn gp_state_wait_inside_a_section_panics_while_the_grace_period_is_pending() {
     assert!(!state.poll());
     let payload = catch_unwind(|| state.wait()).expect_err("the call did not panic");
     drop(guard);
-    let msg = message(&*payload);
+    let msg = panic_message(&*payload);
     assert!(msg.starts_with("GpState::wait() ") && msg.contains(INSIDE_A_SECTION), "{msg}");
     state.wait();
     // An already completed grace period needs no waiting, so `wait` returns even inside a section.
@@ -151,7 +144,7 @@ fn rcu_barrier_from_a_callback_panics_and_the_worker_carries_on() {
     let record = Arc::clone(&seen);
     defer_rcu(move || {
         let payload = catch_unwind(rcu_barrier).expect_err("rcu_barrier did not panic in a callback");
-        *record.lock().unwrap() = Some(message(&*payload));
+        *record.lock().unwrap() = Some(panic_message(&*payload));
     });
     rcu_barrier();
     let msg = seen.lock().unwrap().take().expect("the callback ran");

@@ -11,7 +11,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{Tracked, counter};
+use common::{Tracked, counter, panic_message};
 use liveness::{HANG, wait_until};
 use rcu_runtime::{
     QsbrReader, Rcu, RcuMutex, RcuProtected, is_reading, rcu_barrier, read_lock, start_poll, synchronize_rcu,
@@ -137,11 +137,7 @@ fn panic_message_while_online(f: impl FnOnce() + Send + 'static) -> String {
     thread::spawn(move || {
         let _reader = QsbrReader::register();
         let payload = catch_unwind(AssertUnwindSafe(f)).expect_err("must panic while online");
-        payload
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-            .expect("a message")
+        panic_message(&*payload)
     })
     .join()
     .unwrap()

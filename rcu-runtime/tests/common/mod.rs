@@ -1,8 +1,18 @@
 //! Helpers shared by the behaviour tests.
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
+use std::any::Any;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The message of a panic payload (`panic!` with a literal or with formatting).
+pub fn panic_message(payload: &(dyn Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "<not a string>".to_owned())
+}
 
 /// The value a live [`Tracked`] holds; anything else means the reader saw freed memory.
 pub const LIVE: u64 = 0x5afe_5afe_5afe_5afe;
