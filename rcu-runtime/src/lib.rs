@@ -46,95 +46,66 @@
     loom,
     expect(
         dead_code,
-        reason = "the loom build has the engine without the process-wide API that uses these parts"
+        reason = "the loom build has the engine without the process-wide parts that use these items"
     )
 )]
 
-mod callbacks;
-#[cfg_attr(not(loom), expect(unreachable_pub, reason = "public only for the loom models"))]
-mod domain;
-mod gp;
-mod head;
-mod membarrier;
-#[cfg_attr(not(loom), expect(unreachable_pub, reason = "public only for the loom models"))]
-mod reader;
-mod sync;
-mod waker;
-
-pub mod field;
-
-pub mod config;
-#[cfg(not(loom))]
+// The engine: everything below the typed API, the only part that the loom models build.
 mod engine;
-#[cfg(not(loom))]
-mod foreign;
-#[cfg(not(loom))]
-mod fork;
-#[cfg(not(loom))]
-mod guard;
-#[cfg(not(loom))]
-mod map;
-#[cfg(not(loom))]
-mod old;
-#[cfg(not(loom))]
-mod qsbr;
-#[cfg(not(loom))]
-mod rcu;
-#[cfg(not(loom))]
-mod rcu_box;
-#[cfg(not(loom))]
-mod stats;
-#[cfg(not(loom))]
-mod worker;
 
-pub use field::{Field, HasField, HasPinnedField};
-pub use head::{HasRcuHead, RcuCallback, RcuHead};
+pub use engine::config;
+pub use engine::head::{RcuCallback, RcuHead};
 
-#[cfg(not(loom))]
-pub use callbacks::{call_rcu, defer_rcu, rcu_barrier};
-#[cfg(not(loom))]
-pub use foreign::{ForeignOwnable, ForeignOwnableRcu};
-#[cfg(not(loom))]
-pub use gp::{GpState, start_poll, synchronize_rcu};
-#[cfg(not(loom))]
-pub use guard::{Guard, is_reading, read_lock};
-#[cfg(not(loom))]
-pub use map::RcuMap;
-#[cfg(not(loom))]
-pub use old::RcuOld;
-#[cfg(not(loom))]
-pub use qsbr::QsbrReader;
-#[cfg(not(loom))]
-pub use rcu::Rcu;
-#[cfg(not(loom))]
-pub use rcu_box::RcuBox;
-#[cfg(not(loom))]
-pub use stats::{Stats, stats};
+/// Items that only exist outside the loom build: the loom models check the engine alone (see
+/// `tests/loom.rs`), so the typed layer above it is not built under `--cfg loom`.
+macro_rules! typed_layer {
+    ($($item:item)*) => { $( #[cfg(not(loom))] $item )* };
+}
 
-// BEGIN field projection
-/// What `#[derive(RcuProtected)]` expands to; not public API.
-#[cfg(not(loom))]
-#[doc(hidden)]
-#[path = "private.rs"]
-pub mod __private;
-#[cfg(not(loom))]
-mod mutex;
-#[cfg(not(loom))]
-mod protected;
+typed_layer! {
+    // The read side and grace periods as users see them.
+    mod callbacks;
+    mod gp;
+    mod guard;
+    mod qsbr;
+    mod stats;
 
-#[cfg(not(loom))]
-pub use mutex::{RcuMutex, RcuMutexGuard};
-#[cfg(not(loom))]
-pub use protected::{PinnedDrop, RcuMut, RcuProtected};
-/// Derives [`RcuProtected`](trait@RcuProtected): see the trait and the `rcu-derive` README.
-#[cfg(all(feature = "derive", not(loom)))]
-pub use rcu_derive::RcuProtected;
-// END field projection
+    // Typed pointers.
+    mod foreign;
+    mod head;
+    mod old;
+    mod rcu;
+    mod rcu_box;
 
-/// The engine's internals, for the loom models in `tests/loom.rs` only.
+    // RCU field projection, and collections.
+    mod collections;
+    mod projection;
+    mod writer_lock;
+
+    /// What `#[derive(RcuProtected)]` expands to; not public API.
+    #[doc(hidden)]
+    pub use projection::private as __private;
+
+    pub use callbacks::{call_rcu, defer_rcu, rcu_barrier};
+    pub use collections::RcuMap;
+    pub use foreign::{ForeignOwnable, ForeignOwnableRcu};
+    pub use gp::{GpState, start_poll, synchronize_rcu};
+    pub use guard::{Guard, is_reading, read_lock};
+    pub use head::HasRcuHead;
+    pub use old::RcuOld;
+    pub use projection::{Field, HasField, HasPinnedField, PinnedDrop, RcuMut, RcuMutex, RcuMutexGuard, RcuProtected};
+    pub use qsbr::QsbrReader;
+    pub use rcu::Rcu;
+    pub use rcu_box::RcuBox;
+    pub use stats::{Stats, stats};
+
+    /// Derives [`RcuProtected`](trait@RcuProtected): see the trait and the `rcu-derive` README.
+    #[cfg(feature = "derive")]
+    pub use rcu_derive::RcuProtected;
+}
+
+/// The engine's internals, for the loom models in `tests/loom.rs` only (see
+/// `engine::loom_api`).
 #[cfg(loom)]
 #[doc(hidden)]
-pub mod __loom {
-    pub use crate::domain::Domain;
-    pub use crate::reader::ReaderNode;
-}
+pub use engine::loom_api as __loom;

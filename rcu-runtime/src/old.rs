@@ -6,9 +6,9 @@ use core::marker::PhantomData;
 use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
 
-use crate::guard::assert_not_reading;
-use crate::head::{HasRcuHead, RcuHead};
-use crate::{ForeignOwnable, call_rcu, defer_rcu, synchronize_rcu};
+use crate::engine;
+use crate::head::HasRcuHead;
+use crate::{ForeignOwnable, RcuHead, call_rcu, defer_rcu};
 
 /// An unpublished value that readers may still be using: it is dropped only after a grace period.
 ///
@@ -97,8 +97,7 @@ impl<P: ForeignOwnable> RcuOld<P> {
     /// ```
     #[track_caller]
     pub fn wait(self) -> P {
-        assert_not_reading("RcuOld::wait()");
-        synchronize_rcu();
+        engine::synchronize("RcuOld::wait()");
         // SAFETY: a grace period has elapsed since the value was unpublished (invariant), so no
         // reader holds a borrow; we own the pointer and give it back exactly once.
         unsafe { P::from_foreign(self.into_raw().as_ptr()) }
@@ -171,26 +170,17 @@ impl<T: HasRcuHead + Send + 'static> RcuOld<Box<T>> {
 }
 
 impl<P: ForeignOwnable> Drop for RcuOld<P> {
+    #[track_caller]
     fn drop(&mut self) {
-        if crate::worker::on_worker_thread() {
-            // Waiting on the worker would stall every queued callback: hand the value to the
-            // worker's own after-the-next-grace-period list instead.
-            // SAFETY: `drop_foreign::<P>` reclaims a pointer from `P::into_foreign`, which we own,
-            // and the worker runs it on this very thread after a grace period.
-            unsafe { crate::worker::drop_after_grace_period(self.ptr, drop_foreign::<P>) };
-            return;
+        // SAFETY: `ptr` was unpublished before this value was created and is owned by it
+        // (invariant); `drop_foreign::<P>` reclaims exactly that pointer, once.
+        unsafe {
+            engine::retire(
+                self.ptr,
+                drop_foreign::<P>,
+                "dropping an RcuOld (or a non-null Rcu), which waits for a grace period,",
+            );
         }
-        if std::thread::panicking() && crate::guard::is_reading() {
-            // Unwinding out of a read-side critical section: waiting would deadlock and panicking
-            // again would abort. Readers may still use the value, so it cannot be dropped now:
-            // leak it (the panic is the error being reported).
-            return;
-        }
-        assert_not_reading("dropping an RcuOld (or a non-null Rcu), which waits for a grace period,");
-        synchronize_rcu();
-        // SAFETY: a grace period has elapsed since the value was unpublished (invariant); we own
-        // the pointer and reclaim it once.
-        drop(unsafe { P::from_foreign(self.ptr.as_ptr()) });
     }
 }
 

@@ -15,35 +15,12 @@
 //! wake-up check of leaving a section), and a grace period that sees the count change since it
 //! began stops waiting for the reader (see `gp.rs`). Going offline leaves the section.
 
-use core::cell::Cell;
 use core::fmt;
 use core::marker::PhantomData;
 use core::mem::ManuallyDrop;
-use core::ptr;
 
-use crate::engine::{domain, start};
-use crate::guard::{Guard, current_tid};
-use crate::reader::ReaderNode;
-use crate::sync::Arc;
-
-thread_local! {
-    /// This thread's QSBR reader node while a [`QsbrReader`] exists on it, else null.
-    static NODE: Cell<*const ReaderNode> = const { Cell::new(ptr::null()) };
-}
-
-/// Whether the current thread has an online [`QsbrReader`]: it is inside a read-side critical
-/// section until its next quiescent state.
-pub(crate) fn online_on_this_thread() -> bool {
-    let node = NODE.get();
-    // SAFETY: a non-null `NODE` is the node of this thread's live `QsbrReader`, whose `Arc` keeps
-    // it alive; the reader clears `NODE` before it lets go of the node.
-    !node.is_null() && unsafe { (*node).is_reading() }
-}
-
-/// The QSBR reader node of the current thread, if any (for the fork handler).
-pub(crate) fn current_node() -> *const ReaderNode {
-    NODE.get()
-}
+use crate::engine::{self, QsbrRegistration};
+use crate::guard::Guard;
 
 /// A thread registered as a quiescent-state-based reader: reads cost a plain load, and the
 /// thread reports quiescent states instead of entering and leaving sections.
@@ -93,11 +70,11 @@ pub(crate) fn current_node() -> *const ReaderNode {
 ///
 /// # Invariants
 ///
-/// `node` is registered in the engine and is this thread's `NODE`; it is inside a section (the
-/// reader is online) except while [`while_offline`](Self::while_offline) runs its closure, which
-/// holds `self` borrowed.
+/// `registration` is this thread's QSBR reader; it is inside a section (the reader is online)
+/// except while [`while_offline`](Self::while_offline) runs its closure, which holds `self`
+/// borrowed.
 pub struct QsbrReader {
-    node: Arc<ReaderNode>,
+    registration: QsbrRegistration,
     /// The evidence handed out by [`guard`](Self::guard); never dropped (dropping a `Guard` ends
     /// a section of the thread's ordinary reader, not of this one).
     guard: ManuallyDrop<Guard>,
@@ -122,25 +99,13 @@ impl QsbrReader {
     /// ```
     #[must_use = "the thread is unregistered as soon as the reader is dropped"]
     pub fn register() -> Self {
-        assert!(
-            NODE.get().is_null(),
-            "QsbrReader::register() called on a thread that already has a QsbrReader: use that one"
-        );
-        start();
-        let thread = std::thread::current();
-        let name = format!("{} (QSBR)", thread.name().unwrap_or("unnamed"));
-        let node = Arc::new(ReaderNode::new(Some(name), current_tid()));
-        domain().register(Arc::clone(&node));
-        NODE.set(Arc::as_ptr(&node));
-        // A reader that registers is idle until it enters its section, like a thread's first
-        // `read_lock`: a grace period that snapshot the registry before us needs no waiting for us.
-        node.lock(domain());
+        let registration = QsbrRegistration::register();
         // SAFETY: the section just entered lasts until `quiescent_state`, `while_offline` or
         // `drop`, each of which takes `&mut self` (or `self`), so no borrow of this guard outlives
         // it; the guard is kept in a `ManuallyDrop` and never dropped.
         let guard = unsafe { Guard::for_qsbr() };
-        // INVARIANT: registered, this thread's `NODE`, inside its section.
-        Self { node, guard, _not_send_sync: PhantomData }
+        // INVARIANT: registered and online.
+        Self { registration, guard, _not_send_sync: PhantomData }
     }
 
     /// The current section's guard: what [`Rcu::dereference`](crate::Rcu::dereference) and every
@@ -179,7 +144,7 @@ impl QsbrReader {
     #[inline]
     pub fn quiescent_state(&mut self) {
         // INVARIANT: still inside a section (a new one, for the grace periods).
-        self.node.quiescent_state(domain());
+        self.registration.quiescent_state();
     }
 
     /// Runs `f` with the thread offline: grace periods do not wait for it meanwhile, so `f` may
@@ -202,12 +167,12 @@ impl QsbrReader {
         impl Drop for Online<'_> {
             fn drop(&mut self) {
                 // INVARIANT: inside a section again.
-                self.0.node.lock(domain());
+                self.0.registration.go_online();
             }
         }
         // INVARIANT: outside its section while `f` runs; `self` stays borrowed (by `Online`)
         // until it is back inside.
-        self.node.unlock(domain());
+        self.registration.go_offline();
         let _online = Online(self);
         f()
     }
@@ -219,8 +184,23 @@ impl QsbrReader {
     /// let mut reader = rcu_runtime::QsbrReader::register();
     /// reader.synchronize_rcu();
     /// ```
+    #[track_caller]
     pub fn synchronize_rcu(&mut self) {
-        self.while_offline(crate::synchronize_rcu);
+        self.while_offline(|| engine::synchronize("QsbrReader::synchronize_rcu()"));
+    }
+
+    /// Waits for the callbacks queued so far from an online QSBR thread:
+    /// [`rcu_barrier`](crate::rcu_barrier) with the reader offline for the wait (online, the
+    /// callbacks' grace period would wait for this thread).
+    ///
+    /// ```
+    /// let mut reader = rcu_runtime::QsbrReader::register();
+    /// rcu_runtime::defer_rcu(|| println!("ran after a grace period"));
+    /// reader.rcu_barrier();
+    /// ```
+    #[track_caller]
+    pub fn rcu_barrier(&mut self) {
+        self.while_offline(|| engine::barrier("QsbrReader::rcu_barrier()"));
     }
 
     /// Whether the reader is online (always, while it can be borrowed).
@@ -231,21 +211,12 @@ impl QsbrReader {
     /// ```
     #[must_use]
     pub fn is_online(&self) -> bool {
-        self.node.is_reading()
+        self.registration.is_online()
     }
 }
 
 impl fmt::Debug for QsbrReader {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("QsbrReader").field("online", &self.is_online()).finish_non_exhaustive()
-    }
-}
-
-impl Drop for QsbrReader {
-    fn drop(&mut self) {
-        // Online: `while_offline` holds `self` borrowed for as long as the reader is offline.
-        self.node.unlock(domain());
-        NODE.set(ptr::null());
-        domain().unregister(&self.node);
     }
 }

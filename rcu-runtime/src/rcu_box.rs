@@ -5,7 +5,7 @@ use core::fmt;
 use core::ops::Deref;
 use core::ptr::NonNull;
 
-use crate::head::RcuHead;
+use crate::RcuHead;
 use crate::{ForeignOwnable, ForeignOwnableRcu, Guard, call_rcu};
 
 /// The allocation behind an [`RcuBox`]: the value and the head that frees it.

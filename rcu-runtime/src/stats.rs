@@ -1,7 +1,7 @@
 //! Counters that show what the engine has done, for dashboards, demos and tests.
 
 use crate::config::BarrierMode;
-use crate::engine::domain;
+use crate::engine;
 
 /// A snapshot of the engine's counters, from [`stats`].
 ///
@@ -34,11 +34,10 @@ pub struct Stats {
 /// assert!(rcu_runtime::stats().grace_periods > before);
 /// ```
 pub fn stats() -> Stats {
-    let d = domain();
-    let (callbacks_run, callback_panics) = d.callbacks.counts();
+    let (grace_periods, callbacks_pending, callbacks_run, callback_panics) = engine::counters();
     Stats {
-        grace_periods: d.seq.completed(),
-        callbacks_pending: d.callbacks.pending(),
+        grace_periods,
+        callbacks_pending,
         callbacks_run,
         callback_panics,
         barrier_mode: crate::config::barrier_mode(),

@@ -3,14 +3,14 @@
 
 mod common;
 
-use common::ReaderInside;
+use common::{ReaderInside, Tracked, counter};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use rcu_runtime::{defer_rcu, rcu_barrier, read_lock, stats};
+use rcu_runtime::{Rcu, RcuBox, defer_rcu, rcu_barrier, read_lock, stats};
 
 #[test]
 fn rcu_barrier_waits_for_every_callback_queued_before_it() {
@@ -86,17 +86,40 @@ fn callbacks_may_be_queued_inside_a_read_side_critical_section() {
 }
 
 #[test]
-fn a_callback_may_queue_another_callback() {
-    let ran = Arc::new(AtomicUsize::new(0));
-    let outer = Arc::clone(&ran);
-    defer_rcu(move || {
-        outer.fetch_add(1, Ordering::SeqCst);
-        let inner = Arc::clone(&outer);
+fn one_rcu_barrier_waits_for_callbacks_that_callbacks_queue_transitively() {
+    /// Queues a callback that counts itself and queues the next one, `depth` deep.
+    fn chain(ran: Arc<AtomicUsize>, depth: usize) {
         defer_rcu(move || {
-            inner.fetch_add(1, Ordering::SeqCst);
+            ran.fetch_add(1, Ordering::SeqCst);
+            if depth > 1 {
+                chain(ran, depth - 1);
+            }
         });
-    });
-    rcu_barrier(); // runs the outer one, which queues the inner one after the barrier's marker
+    }
+    let ran = Arc::new(AtomicUsize::new(0));
+    chain(Arc::clone(&ran), 5);
+    rcu_barrier(); // the first runs after the barrier began and queues the second behind its marker
+    assert_eq!(ran.load(Ordering::SeqCst), 5, "one barrier covers the whole chain");
+}
+
+#[test]
+fn one_rcu_barrier_waits_for_nested_values_that_callbacks_drop() {
+    // A callback drops a value that owns a non-null `Rcu`, whose value owns another, whose value
+    // is an `RcuBox`: each level is reclaimed a grace period after the one above (on the worker,
+    // as deferred drops and a callback), and one barrier waits for them all.
+    struct Level {
+        _inner: Rcu<Box<Level>>,
+        _leaf: Option<RcuBox<Tracked>>,
+    }
+    let drops = counter();
+    let leaf = Level { _inner: Rcu::null(), _leaf: Some(RcuBox::new(Tracked::new(1, &drops))) };
+    let middle = Level { _inner: Rcu::new(Box::new(leaf)), _leaf: None };
+    let top = Level { _inner: Rcu::new(Box::new(middle)), _leaf: None };
+    defer_rcu(move || drop(top));
     rcu_barrier();
-    assert_eq!(ran.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        1,
+        "the innermost value was dropped before the barrier returned"
+    );
 }

@@ -1,16 +1,18 @@
-//! `fork()` in a process that uses RCU leaves the child usable.
+//! `fork()` in a process that uses RCU leaves the child usable, when no other thread is inside
+//! a read-side critical section at the moment of the fork (see `fork_soundness.rs` for what
+//! happens when one is).
 //!
-//! At the fork, the parent has reader threads going in and out of critical sections, one reader
-//! holding a section open across the fork, a callback worker waiting for the grace period that
-//! reader holds up (with a batch of callbacks taken), callbacks still queued behind it, and a
-//! `synchronize_rcu` caller waiting too. None of those threads exists in the child, which must
-//! still be able to read, wait for grace periods (plain, polled, through `RcuOld`), queue
-//! callbacks and wait for them with `rcu_barrier`, and run the callbacks the parent had queued
-//! (as the runtime documents: they free the child's copies of their objects).
+//! At the fork, the parent has idle reader threads, the forking thread holding a section open
+//! across the fork, a callback worker waiting for the grace period that section holds up (with a
+//! batch of callbacks taken), callbacks still queued behind it, and a `synchronize_rcu` caller
+//! waiting too. None of those other threads exists in the child, which must still be able to
+//! read, wait for grace periods (plain, polled, through `RcuOld`), queue callbacks and wait for
+//! them with `rcu_barrier`, and run the callbacks the parent had queued (as the runtime
+//! documents: they free the child's copies of their objects).
 //!
-//! A second test forks with a `QsbrReader` online on the forking thread and another on a thread
-//! that the child will not have: the child's grace periods must wait for the first and forget the
-//! second.
+//! A second test forks with a `QsbrReader` online on the forking thread and another, offline, on
+//! a thread that the child will not have: the child's grace periods must wait for the first and
+//! forget the second.
 //!
 //! The children end with `_exit`, never returning into the test harness; the parent kills a child
 //! that hangs.
@@ -26,6 +28,11 @@ use std::time::{Duration, Instant};
 
 use liveness::HANG;
 use rcu_runtime::{Rcu, defer_rcu, is_reading, rcu_barrier, read_lock, start_poll, stats, synchronize_rcu};
+
+/// Held by each test for its whole run: a test's reader threads, inside a section or online,
+/// would be inside one at the other test's fork, and hold that child's grace periods up for good
+/// (as they must: see `fork_soundness.rs`).
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Callbacks queued by the parent before the fork that have run (in this process's memory).
 static PARENT_CALLBACKS_RAN: AtomicU32 = AtomicU32::new(0);
@@ -108,7 +115,9 @@ const FAILED: u8 = 0x80;
 
 /// The child's whole life: every step, one byte on `progress` after each (the step's number,
 /// with [`FAILED`] set if its check did not hold), then `_exit`.
-fn child(progress: libc::c_int, shared: &Rcu<Box<u64>>) -> ! {
+fn child(progress: libc::c_int, shared: &Rcu<Box<u64>>, guard: rcu_runtime::Guard) -> ! {
+    // The section the forking thread held across the fork ends here too.
+    drop(guard);
     let mut status = 0;
     for step in STEPS {
         let passed = std::panic::catch_unwind(|| child_step(step, shared)).unwrap_or(false);
@@ -159,35 +168,27 @@ fn wait_for_child(pid: libc::pid_t, limit: Duration) -> Option<libc::c_int> {
 
 #[test]
 fn a_forked_child_can_use_rcu() {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let shared = Arc::new(Rcu::new(Box::new(42_u64)));
-    let stop = Arc::new(AtomicBool::new(false));
 
-    // Readers going in and out of sections when the fork happens.
+    // Registered readers of other threads, idle at the fork: the child forgets them.
+    let idle = Arc::new(Barrier::new(3));
     let readers: Vec<_> = (0..2)
         .map(|_| {
-            let (stop, shared) = (Arc::clone(&stop), Arc::clone(&shared));
+            let (idle, shared) = (Arc::clone(&idle), Arc::clone(&shared));
             thread::spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
-                    let guard = read_lock();
-                    assert_eq!(shared.dereference(&guard).copied(), Some(42));
-                }
+                assert_eq!(shared.dereference(&read_lock()).copied(), Some(42));
+                idle.wait(); // registered and idle
+                idle.wait(); // until the fork is over
+                assert_eq!(shared.dereference(&read_lock()).copied(), Some(42));
             })
         })
         .collect();
-    // A reader whose section spans the fork: in the parent it holds every grace period up.
-    let entered = Arc::new(Barrier::new(2));
-    let release = Arc::new(Barrier::new(2));
-    let long_reader = {
-        let (entered, release) = (Arc::clone(&entered), Arc::clone(&release));
-        thread::spawn(move || {
-            let _guard = read_lock();
-            entered.wait();
-            release.wait();
-        })
-    };
-    entered.wait();
-    // The worker takes this callback in a batch and waits for a grace period the long reader
-    // holds up; the next one stays queued behind it. A caller of `synchronize_rcu` waits too.
+    idle.wait();
+    // The forking thread's section spans the fork: in the parent it holds every grace period up.
+    let guard = read_lock();
+    // The worker takes this callback in a batch and waits for a grace period the section holds
+    // up; the next one stays queued behind it. A caller of `synchronize_rcu` waits too.
     defer_rcu(|| {
         PARENT_CALLBACKS_RAN.fetch_or(IN_FLIGHT, Ordering::SeqCst);
     });
@@ -198,7 +199,6 @@ fn a_forked_child_can_use_rcu() {
         PARENT_CALLBACKS_RAN.fetch_or(QUEUED, Ordering::SeqCst);
     });
     let waiter = thread::spawn(synchronize_rcu);
-    drop(read_lock()); // the forking thread is a registered reader too
 
     let mut pipe = [0; 2];
     // SAFETY: `pipe` is a live array of two descriptors for `pipe` to fill.
@@ -211,7 +211,7 @@ fn a_forked_child_can_use_rcu() {
     if pid == 0 {
         // SAFETY: the read end belongs to the parent.
         unsafe { libc::close(progress_read) };
-        child(progress_write, &shared);
+        child(progress_write, &shared, guard);
     }
     // SAFETY: the write end belongs to the child; closing ours lets reads see end of file.
     unsafe { libc::close(progress_write) };
@@ -223,10 +223,9 @@ fn a_forked_child_can_use_rcu() {
         STEPS.into_iter().filter(|&step| reports.contains(&(step as u8 | FAILED))).collect();
     let last = reports.last().and_then(|&r| STEPS.into_iter().find(|&step| step as u8 == r & !FAILED));
 
-    // The parent is unaffected: once the long reader leaves, everything completes here too.
-    release.wait();
-    long_reader.join().expect("the long reader failed");
-    stop.store(true, Ordering::Relaxed);
+    // The parent is unaffected: once its section ends, everything completes here too.
+    drop(guard);
+    idle.wait();
     for reader in readers {
         reader.join().expect("a reader failed");
     }
@@ -270,21 +269,24 @@ const QSBR_CHECKS: [QsbrCheck; 5] = [
 ];
 
 #[test]
-fn a_forked_child_keeps_the_forking_threads_qsbr_reader_and_forgets_the_others() {
+fn a_forked_child_keeps_the_forking_threads_qsbr_reader_and_forgets_offline_ones() {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let shared = Arc::new(Rcu::new(Box::new(7_u64)));
-    // Another thread's QSBR reader, online across the fork: it does not exist in the child, where
-    // a grace period that waited for it would never end.
-    let online = Arc::new(Barrier::new(2));
+    // Another thread's QSBR reader, offline across the fork: its thread does not exist in the
+    // child, and nothing is borrowed under it, so the child forgets it.
+    let offline = Arc::new(Barrier::new(2));
     let release = Arc::new(Barrier::new(2));
     let other = {
-        let (online, release) = (Arc::clone(&online), Arc::clone(&release));
+        let (offline, release) = (Arc::clone(&offline), Arc::clone(&release));
         thread::spawn(move || {
-            let _reader = rcu_runtime::QsbrReader::register();
-            online.wait();
-            release.wait();
+            let mut reader = rcu_runtime::QsbrReader::register();
+            reader.while_offline(|| {
+                offline.wait();
+                release.wait();
+            });
         })
     };
-    online.wait();
+    offline.wait();
     let mut reader = rcu_runtime::QsbrReader::register();
     assert_eq!(shared.dereference(reader.guard()).copied(), Some(7));
 

@@ -1,6 +1,8 @@
 //! Helpers shared by the behaviour tests.
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
+pub mod child;
+
 use std::any::Any;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -5,12 +5,12 @@
 //! that takes part in the grace-period protocol.
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicI32, AtomicPtr, AtomicU64, AtomicUsize, fence};
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU64, AtomicUsize, fence};
 #[cfg(loom)]
 pub(crate) use loom::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicU64, AtomicUsize, fence};
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU64, AtomicUsize, fence};
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
@@ -35,3 +35,19 @@ pub(crate) fn spin_wait() {
     #[cfg(not(loom))]
     core::hint::spin_loop();
 }
+
+/// Defines a constructor that is a `const fn`, except under loom, whose primitives cannot be
+/// created in a constant (crossbeam-epoch does the same). The process-wide engine is a `static`,
+/// so its constructors must be `const`; the loom models create a fresh one per execution.
+macro_rules! const_fn_unless_loom {
+    ($(#[$attr:meta])* $vis:vis fn $name:ident() -> $ret:ty $body:block) => {
+        $(#[$attr])*
+        #[cfg(not(loom))]
+        $vis const fn $name() -> $ret $body
+
+        $(#[$attr])*
+        #[cfg(loom)]
+        $vis fn $name() -> $ret $body
+    };
+}
+pub(crate) use const_fn_unless_loom;

@@ -15,7 +15,7 @@
 
 use core::sync::atomic::{AtomicU8, Ordering};
 
-use crate::config::BarrierMode;
+use super::config::BarrierMode;
 
 const UNDECIDED: u8 = 0;
 const MEMBARRIER: u8 = 1;
@@ -97,7 +97,7 @@ pub(crate) fn light_fence(full: bool) {
     #[cfg(loom)]
     {
         let _ = full;
-        crate::sync::fence(Ordering::SeqCst);
+        super::sync::fence(Ordering::SeqCst);
     }
     #[cfg(not(loom))]
     if full {
@@ -131,7 +131,7 @@ pub(crate) fn light_fenced(full: bool, store: impl FnOnce()) {
 /// Pairs with every [`light_fence`] executed by readers.
 pub(crate) fn heavy_fence() {
     #[cfg(loom)]
-    crate::sync::fence(Ordering::SeqCst);
+    super::sync::fence(Ordering::SeqCst);
     #[cfg(not(loom))]
     {
         if MODE.load(Ordering::Relaxed) == MEMBARRIER {

@@ -5,7 +5,7 @@ use core::ffi::c_void;
 use core::fmt;
 use core::marker::PhantomData;
 use core::sync::atomic::{AtomicPtr, Ordering};
-use std::sync::Mutex;
+use crate::writer_lock::WriterLock;
 
 use crate::{ForeignOwnable, ForeignOwnableRcu, Guard, defer_rcu};
 
@@ -75,7 +75,7 @@ unsafe impl<K: Send> Send for RetiredTable<K> {}
 /// that was published once is freed only after a grace period that starts after it was replaced.
 pub struct RcuMap<K: Ord + Clone + Send + 'static, P: ForeignOwnable> {
     table: AtomicPtr<Table<K>>,
-    update: Mutex<()>,
+    update: WriterLock,
     _owns: PhantomData<P>,
 }
 
@@ -97,14 +97,15 @@ impl<K: Ord + Clone + Send + 'static, P: ForeignOwnable> RcuMap<K, P> {
     pub fn new() -> Self {
         let table = Box::into_raw(Box::new(Table { entries: Vec::new() }));
         // INVARIANT: a fresh, empty, sorted table.
-        Self { table: AtomicPtr::new(table), update: Mutex::new(()), _owns: PhantomData }
+        Self { table: AtomicPtr::new(table), update: WriterLock::new(), _owns: PhantomData }
     }
 
     /// Publishes a new version of the index built by `edit` from the current one, under the lock;
     /// returns what `edit` returns. The old version is freed after a grace period.
+    #[track_caller]
     fn update<R>(&self, edit: impl FnOnce(&mut Vec<(K, *mut c_void)>) -> R) -> R {
         let (result, replaced) = {
-            let _lock = crate::sync::lock(&self.update);
+            let _lock = self.update.lock("RcuMap: an update");
             // Relaxed: updaters are serialized by the lock, which orders the previous update's
             // store before this load.
             let current = self.table.load(Ordering::Relaxed);
@@ -137,6 +138,7 @@ impl<K: Ord + Clone + Send + 'static, P: ForeignOwnable> RcuMap<K, P> {
     /// assert!(map.insert(1, Box::new("one")).is_none());
     /// assert_eq!(map.insert(1, Box::new("uno")).map(|b| *b), Some("one"));
     /// ```
+    #[track_caller]
     pub fn insert(&self, key: K, value: P) -> Option<P> {
         let raw = value.into_foreign();
         let replaced = self.update(|entries| match entries.binary_search_by(|(k, _)| k.cmp(&key)) {
@@ -162,6 +164,7 @@ impl<K: Ord + Clone + Send + 'static, P: ForeignOwnable> RcuMap<K, P> {
     /// assert_eq!(map.remove(&"k").map(|b| *b), Some(1));
     /// assert!(map.remove(&"k").is_none());
     /// ```
+    #[track_caller]
     pub fn remove(&self, key: &K) -> Option<P> {
         let removed = self.update(|entries| match entries.binary_search_by(|(k, _)| k.cmp(key)) {
             Ok(at) => Some(entries.remove(at).1),
@@ -201,6 +204,12 @@ impl<K: Ord + Clone + Send + 'static, P: ForeignOwnable> RcuMap<K, P> {
 
     /// Runs `f` on the value under `key` while holding the update lock, for any value type.
     ///
+    /// # Panics
+    ///
+    /// If `f` updates the same map (`insert`, `remove`, another `with_locked`): that needs the
+    /// lock `f` runs under, so it would deadlock. Return what to change from `f` and apply it
+    /// afterwards.
+    ///
     /// # Examples
     ///
     /// ```
@@ -209,8 +218,9 @@ impl<K: Ord + Clone + Send + 'static, P: ForeignOwnable> RcuMap<K, P> {
     /// map.insert(1, Box::new(10));
     /// assert_eq!(map.with_locked(&1, |v| v.map(|v| v + 1)), Some(11));
     /// ```
+    #[track_caller]
     pub fn with_locked<R>(&self, key: &K, f: impl FnOnce(Option<P::Borrowed<'_>>) -> R) -> R {
-        let _lock = crate::sync::lock(&self.update);
+        let _lock = self.update.lock("RcuMap::with_locked()");
         let table = self.table.load(Ordering::Relaxed);
         // SAFETY: the table is live (invariant) and cannot be replaced while we hold the lock.
         let table = unsafe { &*table };

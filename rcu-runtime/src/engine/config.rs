@@ -80,7 +80,8 @@ static STALL_HANDLER: AtomicPtr<()> = AtomicPtr::new(core::ptr::null_mut());
 /// Makes the engine use full fences on both sides instead of membarrier.
 ///
 /// Useful to test the fallback path, or where membarrier is known to be slow. Must be called
-/// before the engine starts; afterwards it reports the flavour in use.
+/// before the engine starts (it starts the engine itself); afterwards it reports the flavour in
+/// use.
 ///
 /// # Errors
 ///
@@ -93,11 +94,17 @@ static STALL_HANDLER: AtomicPtr<()> = AtomicPtr::new(core::ptr::null_mut());
 /// force_fence_barriers().expect("called before the engine started");
 /// assert_eq!(barrier_mode(), BarrierMode::Fences);
 /// ```
+#[cfg(not(loom))]
 pub fn force_fence_barriers() -> Result<(), AlreadyStarted> {
     FORCE_FENCES.store(true, Ordering::Relaxed);
-    match crate::membarrier::mode() {
-        None | Some(BarrierMode::Fences) => Ok(()),
-        Some(mode) => Err(AlreadyStarted { mode }),
+    // The engine's start-up reads the flag inside a `Once`: starting it here (or waiting for a
+    // start-up that another thread is running) makes the decision final, and it saw our store
+    // unless it had read the flag before it, in which case it chose membarrier. Either way the
+    // answer below is the flavour in use, never a guess.
+    super::start();
+    match barrier_mode() {
+        BarrierMode::Fences => Ok(()),
+        mode => Err(AlreadyStarted { mode }),
     }
 }
 
@@ -112,13 +119,10 @@ pub fn force_fence_barriers() -> Result<(), AlreadyStarted> {
 /// ```
 #[cfg(not(loom))]
 pub fn barrier_mode() -> BarrierMode {
-    crate::engine::start();
-    let grace_periods = crate::membarrier::mode().expect("the engine chose its barriers when it started");
-    let readers = if crate::engine::domain().readers_use_fences() {
-        BarrierMode::Fences
-    } else {
-        BarrierMode::Membarrier
-    };
+    super::start();
+    let grace_periods = super::membarrier::mode().expect("the engine chose its barriers when it started");
+    let readers =
+        if super::domain().readers_use_fences() { BarrierMode::Fences } else { BarrierMode::Membarrier };
     assert_eq!(readers, grace_periods, "rcu-runtime bug: readers and grace periods use different barriers");
     grace_periods
 }
@@ -217,6 +221,7 @@ pub fn callback_batch_delay() -> Duration {
 /// set_stall_handler(log);
 /// ```
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct StallReport {
     /// How long the grace period has been waiting.
     pub waited: Duration,
@@ -224,18 +229,30 @@ pub struct StallReport {
     pub thread_name: Option<String>,
     /// The operating-system id of the reader's thread.
     pub thread_id: i64,
+    /// In the child of a `fork()`: the reader is a thread of the parent, which does not exist in
+    /// this process. Its section was open at the fork and never ends here: borrows taken under
+    /// it may live on in this process's copy of memory, so grace periods keep waiting for it.
+    pub gone_since_fork: bool,
 }
 
 impl fmt::Display for StallReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "rcu-runtime: RCU grace period stalled for {:.1?} waiting on reader thread {} (tid {}): \
-             a read-side critical section (a live Guard) is being held for too long",
+            "rcu-runtime: RCU grace period stalled for {:.1?} waiting on reader thread {} (tid {}): ",
             self.waited,
             self.thread_name.as_deref().unwrap_or("<unnamed>"),
             self.thread_id
-        )
+        )?;
+        if self.gone_since_fork {
+            f.write_str(
+                "that thread was inside a read-side critical section when the process forked and \
+                 does not exist in this child, so the section never ends here; grace periods in \
+                 this process cannot complete (fork while no other thread is reading)",
+            )
+        } else {
+            f.write_str("a read-side critical section (a live Guard) is being held for too long")
+        }
     }
 }
 

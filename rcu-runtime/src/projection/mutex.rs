@@ -38,10 +38,9 @@ use core::mem::ManuallyDrop;
 use core::ops::Deref;
 use core::pin::Pin;
 use core::ptr::{self, NonNull};
-use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
-
 use crate::__private::RawView;
 use crate::RcuProtected;
+use crate::writer_lock::{WriterGuard, WriterLock};
 
 /// A writer lock around a `T: RcuProtected` whose `#[rcu]` fields readers reach without the lock.
 ///
@@ -107,7 +106,7 @@ use crate::RcuProtected;
 ///   readers reach.
 pub struct RcuMutex<T: RcuProtected> {
     data: NonNull<UnsafeCell<T>>,
-    lock: Mutex<()>,
+    lock: WriterLock,
     /// The mutex owns a `T` (for the drop checker and the auto traits' sake).
     _owns: PhantomData<T>,
 }
@@ -133,7 +132,7 @@ impl<T: RcuProtected> RcuMutex<T> {
         RcuMutex {
             // SAFETY: `Box::into_raw` never returns null.
             data: unsafe { NonNull::new_unchecked(data) },
-            lock: Mutex::new(()),
+            lock: WriterLock::new(),
             _owns: PhantomData,
         }
     }
@@ -159,22 +158,36 @@ impl<T: RcuProtected> RcuMutex<T> {
 
     /// Locks the mutex for an updater, blocking until it is free.
     ///
-    /// Readers are not blocked. Locking again on a thread that holds the guard deadlocks (or
-    /// panics). The lock does not poison: after a panic while it was held, it is simply free again.
+    /// Readers are not blocked. The lock does not poison: after a panic while it was held, it is
+    /// simply free again.
+    ///
+    /// # Panics
+    ///
+    /// If the current thread holds the lock already (a second `lock` while a guard lives, or a
+    /// `lock` from inside a closure the lock holder runs): waiting would deadlock.
+    ///
+    /// ```
+    /// use rcu_runtime::{Rcu, RcuMutex, RcuProtected};
+    ///
+    /// #[derive(RcuProtected)]
+    /// struct Counter { #[rcu] value: Rcu<Box<u64>> }
+    ///
+    /// let counter = RcuMutex::new(Counter { value: Rcu::new(Box::new(0)) });
+    /// let mut w = counter.lock();
+    /// w.project().value.replace(Box::new(1)).unwrap().defer_drop();
+    /// ```
     #[inline]
+    #[track_caller]
     pub fn lock(&self) -> RcuMutexGuard<'_, T> {
-        let lock = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let lock = self.lock.lock("RcuMutex::lock()");
         RcuMutexGuard { mutex: self, _lock: lock, _shares_t: PhantomData }
     }
 
-    /// Locks the mutex if it is free, without blocking.
+    /// Locks the mutex if it is free, without blocking; `None` if any thread holds it, the
+    /// current one included.
     #[inline]
     pub fn try_lock(&self) -> Option<RcuMutexGuard<'_, T>> {
-        let lock = match self.lock.try_lock() {
-            Ok(lock) => lock,
-            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
-            Err(TryLockError::WouldBlock) => return None,
-        };
+        let lock = self.lock.try_lock()?;
         Some(RcuMutexGuard { mutex: self, _lock: lock, _shares_t: PhantomData })
     }
 
@@ -246,7 +259,7 @@ impl<T: RcuProtected> fmt::Debug for RcuMutex<T> {
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct RcuMutexGuard<'a, T: RcuProtected> {
     mutex: &'a RcuMutex<T>,
-    _lock: MutexGuard<'a, ()>,
+    _lock: WriterGuard<'a>,
     /// `&RcuMutexGuard` gives `&T`, so the guard may be shared between threads only if `T: Sync`.
     _shares_t: PhantomData<&'a T>,
 }

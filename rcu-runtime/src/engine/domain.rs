@@ -1,13 +1,13 @@
 //! All the state of one RCU engine instance.
 //!
-//! The process uses one global [`Domain`] (see [`crate::engine`]); the loom models create a fresh
+//! The process uses one global [`Domain`] (see `engine::global`); the loom models create a fresh
 //! one per execution, so that they check exactly the code the global one runs.
 
-use crate::callbacks::CallbackQueue;
-use crate::gp::GpSequence;
-use crate::reader::{NEST_ONE, ReaderNode};
-use crate::sync::{Arc, AtomicUsize, Mutex};
-use crate::waker::GpWaker;
+use super::callbacks::CallbackQueue;
+use super::gp::GpSequence;
+use super::reader::{NEST_ONE, ReaderNode};
+use super::sync::{Arc, AtomicUsize, Mutex};
+use super::waker::GpWaker;
 
 /// Readers, the grace-period counter and sequence, and the callback queue of one RCU engine.
 ///
@@ -43,29 +43,17 @@ const READ_MOSTLY_PAD: usize = 0;
 const _: () = assert!(core::mem::offset_of!(Domain, registry) == 128);
 
 impl Domain {
-    /// Creates an engine with no readers and no pending callbacks.
-    #[cfg(not(loom))]
-    pub(crate) const fn new() -> Self {
-        Self {
-            gp_ctr: AtomicUsize::new(NEST_ONE),
-            waker: GpWaker::new(),
-            _read_mostly: [0; READ_MOSTLY_PAD],
-            registry: Mutex::new(Vec::new()),
-            seq: GpSequence::new(),
-            callbacks: CallbackQueue::new(),
-        }
-    }
-
-    /// Creates an engine with no readers and no pending callbacks.
-    #[cfg(loom)]
-    pub fn new() -> Self {
-        Self {
-            gp_ctr: AtomicUsize::new(NEST_ONE),
-            waker: GpWaker::new(),
-            _read_mostly: [0; READ_MOSTLY_PAD],
-            registry: Mutex::new(Vec::new()),
-            seq: GpSequence::new(),
-            callbacks: CallbackQueue::new(),
+    super::sync::const_fn_unless_loom! {
+        /// Creates an engine with no readers and no pending callbacks.
+        pub fn new() -> Self {
+            Self {
+                gp_ctr: AtomicUsize::new(NEST_ONE),
+                waker: GpWaker::new(),
+                _read_mostly: [0; READ_MOSTLY_PAD],
+                registry: Mutex::new(Vec::new()),
+                seq: GpSequence::new(),
+                callbacks: CallbackQueue::new(),
+            }
         }
     }
 
@@ -76,24 +64,24 @@ impl Domain {
     pub(crate) fn use_reader_fences(&self) {
         // Relaxed: readers that registered after this call are ordered after it by the engine's
         // start-up `Once` (or, in a forked child, run on this very thread).
-        self.gp_ctr.fetch_or(crate::reader::FENCES_BIT, crate::sync::Ordering::Relaxed);
+        self.gp_ctr.fetch_or(super::reader::FENCES_BIT, super::sync::Ordering::Relaxed);
     }
 
     /// Whether readers that enter a section now issue full fences.
     #[cfg(not(loom))]
     pub(crate) fn readers_use_fences(&self) -> bool {
         // Relaxed: the flavour is set before any reader registers and never changes under one.
-        self.gp_ctr.load(crate::sync::Ordering::Relaxed) & crate::reader::FENCES_BIT != 0
+        self.gp_ctr.load(super::sync::Ordering::Relaxed) & super::reader::FENCES_BIT != 0
     }
 
     /// Adds a reader; from now on grace periods wait for its critical sections.
     pub fn register(&self, reader: Arc<ReaderNode>) {
-        crate::sync::lock(&self.registry).push(reader);
+        super::sync::lock(&self.registry).push(reader);
     }
 
     /// Removes a reader whose thread will run no more RCU code, and marks it idle.
     pub fn unregister(&self, reader: &Arc<ReaderNode>) {
-        crate::sync::lock(&self.registry).retain(|r| !Arc::ptr_eq(r, reader));
+        super::sync::lock(&self.registry).retain(|r| !Arc::ptr_eq(r, reader));
         // A grace period may still hold the node in its snapshot: make it see an idle reader.
         reader.retire(self);
     }
@@ -107,26 +95,46 @@ impl Default for Domain {
 }
 
 /// What the loom models drive directly (the process-wide API binds these to thread-locals and a
-/// worker thread, which loom cannot model).
+/// worker thread, which loom cannot model): the same methods the global engine runs.
 #[cfg(loom)]
 impl Domain {
-    /// Runs a full grace period (shared with concurrent callers).
+    /// Runs a full grace period (shared with concurrent callers), as `synchronize_rcu` does.
     pub fn synchronize(&self) {
-        let target = self.seq.snapshot();
-        self.seq.wait_for(self, target);
+        self.seq.wait_for(self, self.seq.snapshot());
     }
 
-    /// Queues a callback, as `call_rcu` does.
+    /// Starts a polled grace period, as `start_poll` does (without asking a worker to drive it).
+    pub fn start_poll(&self) -> u64 {
+        self.seq.snapshot()
+    }
+
+    /// Whether the polled grace period `target` has completed, as `GpState::poll` does.
+    pub fn poll(&self, target: u64) -> bool {
+        self.seq.is_done(target)
+    }
+
+    /// Queues a callback through the queue `call_rcu` pushes to; returns the number of callbacks
+    /// that were pending before it.
     ///
     /// # Safety
     ///
-    /// As for [`call_rcu`](crate::RcuHead).
-    pub unsafe fn call_rcu(&self, head: core::ptr::NonNull<crate::RcuHead>, func: crate::RcuCallback) {
+    /// As for `call_rcu`.
+    pub unsafe fn call_rcu(
+        &self,
+        head: core::ptr::NonNull<super::head::RcuHead>,
+        func: super::head::RcuCallback,
+    ) -> usize {
         // SAFETY: forwarded from the caller.
-        unsafe { self.callbacks.push(head, func) };
+        unsafe { self.callbacks.push(head, func) }
     }
 
-    /// Runs one batch of the callback worker; returns the number of callbacks still pending.
+    /// Waits while more than `max` callbacks are pending, as a throttled `call_rcu` caller does.
+    pub fn wait_for_room(&self, max: usize) {
+        self.callbacks.wait_for_room(max, || {});
+    }
+
+    /// The worker's step: one batch taken, waited for and run; returns the callbacks still
+    /// pending.
     pub fn run_callbacks(&self) -> usize {
         self.process_callbacks()
     }

@@ -7,7 +7,7 @@
 //! grace period. The two fences make this a Dekker handshake: either the grace period sees the
 //! reader idle, or the reader sees `SLEEPING` and wakes it. Under loom the sleep is a yield.
 
-use crate::sync::{AtomicI32, Ordering};
+use super::sync::{AtomicI32, Ordering};
 
 const AWAKE: i32 = 0;
 const SLEEPING: i32 = -1;
@@ -18,14 +18,10 @@ pub(crate) struct GpWaker {
 }
 
 impl GpWaker {
-    #[cfg(not(loom))]
-    pub(crate) const fn new() -> Self {
-        Self { state: AtomicI32::new(AWAKE) }
-    }
-
-    #[cfg(loom)]
-    pub(crate) fn new() -> Self {
-        Self { state: AtomicI32::new(AWAKE) }
+    super::sync::const_fn_unless_loom! {
+        pub(crate) fn new() -> Self {
+            Self { state: AtomicI32::new(AWAKE) }
+        }
     }
 
     /// Called by a reader that just left its outermost critical section.

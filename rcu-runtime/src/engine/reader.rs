@@ -12,9 +12,9 @@
 //! from values they load anyway, instead of loading the flavour from a static (measured: about
 //! a fifth of an uncontended section).
 
-use crate::domain::Domain;
-use crate::membarrier::{light_fence, light_fenced};
-use crate::sync::{AtomicUsize, Ordering};
+use super::domain::Domain;
+use super::membarrier::{light_fence, light_fenced};
+use super::sync::{AtomicBool, AtomicUsize, Ordering};
 
 /// One level of nesting.
 pub(crate) const NEST_ONE: usize = 1;
@@ -27,6 +27,10 @@ pub(crate) const NEST_MASK: usize = PHASE_BIT - 1;
 pub(crate) const FENCES_BIT: usize = PHASE_BIT << 1;
 /// One quiescent state passed inside a QSBR reader's section (the bits from here up count them,
 /// wrapping; the global counter keeps them zero, so ordinary sections never count any).
+///
+/// The count wraps, and that is safe: a grace period stops waiting for a QSBR reader when the
+/// count differs from its first look, so a count that wrapped all the way round between two
+/// looks (2^30 quiescent states in one grace period) only makes it wait longer.
 pub(crate) const QS_ONE: usize = FENCES_BIT << 1;
 /// The quiescent-state count of a counter.
 const QS_MASK: usize = !(QS_ONE - 1);
@@ -59,13 +63,16 @@ pub struct ReaderNode {
     ctr: AtomicUsize,
     thread_name: Option<String>,
     thread_id: i64,
+    /// Set in a forked child for a reader of a thread that does not exist there, whose section
+    /// was open at the fork and so never ends (see `fork.rs`); for stall reports.
+    orphaned: AtomicBool,
 }
 
 impl ReaderNode {
     /// Creates an idle reader for the given thread.
     pub fn new(thread_name: Option<String>, thread_id: i64) -> Self {
         // INVARIANT: depth 0, so the phase half is meaningless.
-        Self { ctr: AtomicUsize::new(0), thread_name, thread_id }
+        Self { ctr: AtomicUsize::new(0), thread_name, thread_id, orphaned: AtomicBool::new(false) }
     }
 
     /// Enters a read-side critical section (possibly nested).
@@ -83,8 +90,11 @@ impl ReaderNode {
             // fence the grace period issues before it reads this counter.
             light_fence(gp & FENCES_BIT != 0);
         } else {
-            debug_assert!(ctr & NEST_MASK < NEST_MASK, "RCU read-side nesting overflow");
-            // INVARIANT: one more level, same phase.
+            if ctr & NEST_MASK == NEST_MASK {
+                nesting_overflow();
+            }
+            // INVARIANT: one more level, same phase; the check above keeps the depth from
+            // wrapping to zero (which would make the reader look idle while its borrows live).
             self.ctr.store(ctr + NEST_ONE, Ordering::Relaxed);
         }
     }
@@ -159,7 +169,7 @@ impl ReaderNode {
         // Release: the exiting thread's accesses happen before a grace period that sees it idle
         // (that grace period's loads are followed by a fence, so this pairs with it like `unlock`).
         self.ctr.store(0, Ordering::Release);
-        crate::sync::fence(Ordering::SeqCst);
+        super::sync::fence(Ordering::SeqCst);
         domain.waker.wake_if_waiting();
     }
 
@@ -184,6 +194,23 @@ impl ReaderNode {
         self.thread_name.as_deref()
     }
 
+    /// In a forked child, for a reader of a thread that does not exist there: whether its
+    /// section was open at the fork (it then never ends here, and is marked so for stall
+    /// reports).
+    #[cfg(not(loom))]
+    pub(crate) fn orphan_if_reading(&self) -> bool {
+        let reading = self.is_reading();
+        // Relaxed: only this thread exists in the child.
+        self.orphaned.store(reading, Ordering::Relaxed);
+        reading
+    }
+
+    /// Whether this reader's thread does not exist in this (forked) process.
+    pub(crate) fn is_orphaned(&self) -> bool {
+        // Relaxed: set before any other thread of the child exists.
+        self.orphaned.load(Ordering::Relaxed)
+    }
+
     /// The reader thread's OS id, for stall reports.
     pub(crate) fn thread_id(&self) -> i64 {
         self.thread_id
@@ -196,6 +223,23 @@ mod tests {
 
     fn ctr(node: &ReaderNode) -> usize {
         node.ctr.load(Ordering::Relaxed)
+    }
+
+    #[test]
+    fn nesting_as_deep_as_the_counter_holds_panics_and_changes_nothing() {
+        let domain = Domain::new();
+        let node = ReaderNode::new(None, 0);
+        node.lock(&domain);
+        // As deep as forgotten guards can make it: the depth at its highest value.
+        let deepest = ctr(&node) & !NEST_MASK | NEST_MASK;
+        node.ctr.store(deepest, Ordering::Relaxed);
+        let one_more = std::panic::catch_unwind(|| node.lock(&domain));
+        assert!(one_more.is_err(), "one more level must panic, not wrap to zero");
+        assert_eq!(ctr(&node), deepest, "the counter is unchanged");
+        assert_eq!(node.state(domain.gp_ctr.load(Ordering::Relaxed), 0), ReaderState::ActiveCurrent);
+        node.ctr.store(ctr(&node) & !NEST_MASK | NEST_ONE, Ordering::Relaxed);
+        node.unlock(&domain);
+        assert!(!node.is_reading());
     }
 
     #[test]
@@ -262,4 +306,19 @@ mod tests {
         assert_eq!(ctr(&node), below, "the count wrapped to zero, depth, phase and flavour kept");
         node.unlock(&domain);
     }
+}
+
+/// Refuses a read-side section nested `NEST_MASK` deep on one thread (guards forgotten with
+/// `mem::forget`, or kept by the billion): one more level would wrap the depth to zero and make
+/// the reader look idle to grace periods while its borrows live. Nothing has changed yet when
+/// this panics, so unwinding (and dropping the guards the caller holds) is consistent.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn nesting_overflow() -> ! {
+    panic!(
+        "rcu-runtime: read-side critical sections nested {NEST_MASK} deep on one thread (guards \
+         forgotten with mem::forget, or kept by the billion); one more would wrap the nesting \
+         count and end the section while its borrows live"
+    )
 }
