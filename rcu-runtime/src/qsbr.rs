@@ -17,12 +17,11 @@
 
 use core::cell::Cell;
 use core::fmt;
-use core::marker::PhantomData;
 use core::mem::ManuallyDrop;
 use core::ptr;
 
 use crate::engine::{domain, start};
-use crate::guard::{Guard, current_tid};
+use crate::guard::{Guard, NotThreadSafe, current_tid};
 use crate::reader::ReaderNode;
 use crate::sync::Arc;
 
@@ -57,7 +56,8 @@ pub(crate) fn current_node() -> *const ReaderNode {
 /// period, like a long read-side section; stall reports name it.
 ///
 /// One per thread; it cannot leave its thread. Dropping it takes the thread offline and
-/// unregisters it.
+/// unregisters it. It is neither `Send` nor `Sync`: its section and the guard it lends belong to
+/// the thread that registered it.
 ///
 /// # Examples
 ///
@@ -102,7 +102,7 @@ pub struct QsbrReader {
     /// a section of the thread's ordinary reader, not of this one).
     guard: ManuallyDrop<Guard>,
     /// `!Send` and `!Sync`: the section belongs to the thread.
-    _not_send_sync: PhantomData<*mut ()>,
+    _not_send_sync: NotThreadSafe,
 }
 
 impl QsbrReader {
@@ -140,7 +140,7 @@ impl QsbrReader {
         // it; the guard is kept in a `ManuallyDrop` and never dropped.
         let guard = unsafe { Guard::for_qsbr() };
         // INVARIANT: registered, this thread's `NODE`, inside its section.
-        Self { node, guard, _not_send_sync: PhantomData }
+        Self { node, guard, _not_send_sync: NotThreadSafe }
     }
 
     /// The current section's guard: what [`Rcu::dereference`](crate::Rcu::dereference) and every

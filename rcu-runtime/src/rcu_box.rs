@@ -25,7 +25,9 @@ struct RcuBoxInner<T> {
 /// `kfree_rcu`).
 ///
 /// `T: Send` because the value is dropped on the worker thread, and `T: 'static` because it is
-/// dropped after the owner's scope has ended.
+/// dropped after the owner's scope has ended. `RcuBox<T>` is `Send` and `Sync` when `T` is also
+/// `Sync`: a borrow from `with_rcu` lives as long as its guard, not as long as the box, so the
+/// thread that sent the box away may still be reading the value.
 ///
 /// ```
 /// use rcu_runtime::{read_lock, RcuBox};
@@ -46,7 +48,8 @@ pub struct RcuBox<T: Send + 'static> {
 }
 
 // SAFETY: owning an `RcuBox<T>` means owning a `T` (`T: Send`); after the box moves to another
-// thread, the previous owner may still hold a `&T` for a grace period, so `T: Sync` is needed too.
+// thread, the previous owner may still hold a `&T` from `with_rcu` (tied to its guard, not to the
+// box) while the new owner reads the same `T`, so `T: Sync` is needed too.
 unsafe impl<T: Send + Sync + 'static> Send for RcuBox<T> {}
 // SAFETY: `&RcuBox<T>` gives only `&T`, which `T: Sync` allows on several threads.
 unsafe impl<T: Send + Sync + 'static> Sync for RcuBox<T> {}

@@ -21,10 +21,9 @@ fn main() {
         let guard = read_lock();
         registry.rcu().names().dereference(&guard).expect("published").borrow_mut().push("there".into());
         drop(guard);
-        registry // the mutex comes back: dropping it here would wait for our guard
+        // `registry` is dropped here, after a grace period: once the main thread drops its guard.
     });
     here.borrow_mut().push("here".into());
-    let registry = there.join().unwrap();
     drop(guard);
-    drop(registry);
+    there.join().unwrap();
 }

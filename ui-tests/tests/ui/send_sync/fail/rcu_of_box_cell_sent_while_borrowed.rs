@@ -13,13 +13,11 @@ fn main() {
     let here: &Cell<Option<Box<u32>>> = slot.dereference(&guard).expect("published");
     let there = std::thread::spawn(move || {
         let guard = read_lock();
-        let taken = slot.dereference(&guard).expect("published").take();
+        drop(slot.dereference(&guard).expect("published").take());
         drop(guard);
-        (slot, taken) // the `Rcu` comes back: dropping it here would wait for our guard
+        // `slot` is dropped here, after a grace period: once the main thread drops its guard.
     });
-    let taken_here = here.take();
-    let (slot, taken_there) = there.join().unwrap();
-    drop((taken_here, taken_there));
+    drop(here.take());
     drop(guard);
-    drop(slot);
+    there.join().unwrap();
 }
