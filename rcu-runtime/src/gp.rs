@@ -341,6 +341,9 @@ mod api {
 
     /// A grace period to wait for, from [`start_poll`].
     ///
+    /// `Send` and `Sync`: it is a number, and grace periods are process-wide, so it may be polled
+    /// or waited for on any thread.
+    ///
     /// # Examples
     ///
     /// ```

@@ -70,6 +70,12 @@ use crate::{ForeignOwnable, Rcu, RcuOld};
 /// assert_eq!(w.reloads, 1);
 /// ```
 ///
+/// The generated types follow the fields they reach: the view (`{Struct}View`) is `Send` and
+/// `Sync` when [`ReaderFields`](RcuProtected::ReaderFields) is `Sync`, i.e. when the pointee of
+/// every `#[rcu]` field is `Sync`; the projections are `Send`/`Sync` when each projected field
+/// is (an [`RcuMut`] of `Rcu<P>` is `Send` when `P: Send + Sync`, a `&mut F` when `F: Send`, a
+/// `Pin<&F>` or `&F` when `F: Sync`), as structs of those references would be.
+///
 /// Reaching a field without `#[rcu]` through the view does not compile:
 ///
 /// ```compile_fail
@@ -191,6 +197,10 @@ pub trait PinnedDrop {
 /// several calls.
 ///
 /// `R` is the field's type, always an `Rcu<P>` for the fields the derive projects.
+///
+/// `RcuMut<'_, R>` is `Send` when `R: Send` and `Sync` when `R: Sync`, as `Pin<&mut R>`; for
+/// `R = Rcu<P>` that is `P: Send + Sync` and `P: Sync`, since the updater's borrows of the current
+/// value (through `Deref`) are tied to a guard and outlive a hand-over of the `RcuMut`.
 ///
 /// # Invariants
 ///

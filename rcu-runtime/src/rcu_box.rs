@@ -136,7 +136,7 @@ impl<T: Send + 'static + fmt::Debug> fmt::Debug for RcuBox<T> {
 }
 
 // SAFETY: `into_foreign` gives the non-null allocation pointer, valid until `from_foreign` takes
-// it back; `borrow` gives a shared reference, all an `RcuBox` gives.
+// it back; `borrow` gives a shared reference, all an `&RcuBox` gives.
 unsafe impl<T: Send + 'static> ForeignOwnable for RcuBox<T> {
     type Borrowed<'a> = &'a T;
 
@@ -157,7 +157,7 @@ unsafe impl<T: Send + 'static> ForeignOwnable for RcuBox<T> {
 }
 
 // SAFETY: after `from_foreign`, the allocation is freed only by `RcuBox::drop` through `call_rcu`,
-// i.e. one grace period after the drop at the earliest.
+// i.e. one grace period after the drop at the earliest; the borrow is `&T`, what `&RcuBox` gives.
 unsafe impl<T: Send + 'static> ForeignOwnableRcu for RcuBox<T> {
     type RcuBorrowed<'a> = &'a T;
 

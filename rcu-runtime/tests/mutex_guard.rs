@@ -2,13 +2,17 @@
 //! `into_inner`, `get_mut`, shared access, and the conditions for `Send`/`Sync`.
 
 use std::cell::Cell;
-use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rcu_runtime::{Rcu, RcuMutex, RcuProtected, read_lock};
+
+#[macro_use]
+mod common;
+
+use common::Fallback;
 
 /// Counts its drops.
 struct Tracked(Arc<AtomicUsize>);
@@ -172,39 +176,6 @@ fn default_and_from() {
     let m = RcuMutex::from(Counts { total: Rcu::new(Box::new(3)), hits: 1 });
     assert_eq!(m.rcu().total().dereference(&read_lock()).copied(), Some(3));
     assert_eq!(m.lock().hits, 1);
-}
-
-/// `Send`/`Sync` of a type, found by method resolution (inherent methods with unmet bounds are
-/// skipped in favour of the trait's defaults).
-struct Probe<T: ?Sized>(PhantomData<T>);
-
-trait Fallback {
-    fn is_send(&self) -> bool {
-        false
-    }
-    fn is_sync(&self) -> bool {
-        false
-    }
-}
-
-impl<T: ?Sized> Fallback for Probe<T> {}
-
-impl<T: ?Sized + Send> Probe<T> {
-    fn is_send(&self) -> bool {
-        true
-    }
-}
-
-impl<T: ?Sized + Sync> Probe<T> {
-    fn is_sync(&self) -> bool {
-        true
-    }
-}
-
-macro_rules! probe {
-    ($t:ty) => {
-        (Probe::<$t>(PhantomData).is_send(), Probe::<$t>(PhantomData).is_sync())
-    };
 }
 
 #[derive(RcuProtected)]
