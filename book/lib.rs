@@ -23,6 +23,9 @@ pub mod field_projection {}
 #[doc = include_str!("src/compiler-rejects.md")]
 pub mod compiler_rejects {}
 
+#[doc = include_str!("src/thread-safety.md")]
+pub mod thread_safety {}
+
 #[doc = include_str!("src/derive-expanded.md")]
 pub mod derive_expanded {}
 

@@ -10,6 +10,11 @@ use std::sync::Arc;
 /// and borrow the pointee without owning it. Implemented for [`Box<T>`], [`Arc<T>`],
 /// [`Pin<Box<T>>`] and [`RcuBox<T>`](crate::RcuBox).
 ///
+/// A `Borrowed` gives no more than `&Self` does (`&T` or `Pin<&T>` for all four), so whether
+/// borrows may be used on several threads at once is whether `Self: Sync`; that is what the
+/// containers' `Send` and `Sync` ask of `P` (an [`Rcu<P>`](crate::Rcu) is `Send` when
+/// `P: Send + Sync`, since a reader's borrow outlives a move of the `Rcu`).
+///
 /// ```
 /// use rcu_runtime::ForeignOwnable;
 ///
@@ -26,7 +31,9 @@ use std::sync::Arc;
 /// - [`into_foreign`](ForeignOwnable::into_foreign) returns a non-null pointer that stays valid
 ///   until [`from_foreign`](ForeignOwnable::from_foreign) takes it back.
 /// - [`borrow`](ForeignOwnable::borrow) returns a value that is valid for `'a` under its own
-///   contract, and owning a `Borrowed` gives no more than shared access to the pointee.
+///   contract, and owning a `Borrowed` gives no more access to the pointee than `&Self` does: so
+///   when `Self: Sync`, borrows of one pointer may be used on several threads at once (the
+///   `Send` and `Sync` impls of [`Rcu`](crate::Rcu) and [`RcuMap`](crate::RcuMap) rely on it).
 pub unsafe trait ForeignOwnable: Sized {
     /// What a borrow of the foreign-owned value gives (usually `&'a T`).
     type Borrowed<'a>;
@@ -63,7 +70,8 @@ pub unsafe trait ForeignOwnable: Sized {
 /// # Safety
 ///
 /// The value borrowed through [`rcu_borrow`](ForeignOwnableRcu::rcu_borrow) stays valid until one
-/// grace period after the owner taken back with `from_foreign` is dropped.
+/// grace period after the owner taken back with `from_foreign` is dropped, and an `RcuBorrowed`
+/// gives no more access to it than `&Self` does (as for [`ForeignOwnable::borrow`]).
 ///
 /// # Examples
 ///
@@ -95,7 +103,8 @@ pub unsafe trait ForeignOwnableRcu: ForeignOwnable {
 }
 
 // SAFETY: `Box::into_raw` is never null and stays valid until `Box::from_raw`; the borrow is a
-// shared reference valid while the box is not reclaimed, which the caller of `borrow` ensures.
+// shared reference valid while the box is not reclaimed, which the caller of `borrow` ensures, and
+// `&T` is what `&Box<T>` gives.
 unsafe impl<T: 'static> ForeignOwnable for Box<T> {
     type Borrowed<'a> = &'a T;
 
@@ -115,7 +124,8 @@ unsafe impl<T: 'static> ForeignOwnable for Box<T> {
 }
 
 // SAFETY: as for `Box<T>`; pinning is preserved because the value is never moved while foreign
-// owned (only a pointer moves) and `Borrowed` is a pinned shared reference.
+// owned (only a pointer moves) and `Borrowed` is a pinned shared reference, what
+// `&Pin<Box<T>>` gives.
 unsafe impl<T: 'static> ForeignOwnable for Pin<Box<T>> {
     type Borrowed<'a> = Pin<&'a T>;
 
@@ -137,7 +147,7 @@ unsafe impl<T: 'static> ForeignOwnable for Pin<Box<T>> {
 }
 
 // SAFETY: `Arc::into_raw` is never null and keeps one strong count until `Arc::from_raw` takes it
-// back; the borrow is a shared reference, which is all an `Arc` gives.
+// back; the borrow is a shared reference, which is all an `&Arc` gives.
 unsafe impl<T: 'static> ForeignOwnable for Arc<T> {
     type Borrowed<'a> = &'a T;
 

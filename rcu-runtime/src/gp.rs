@@ -69,6 +69,9 @@ impl GpState {
     /// Never blocks. Once it returns `true`, every reader that was inside a critical section
     /// when `start_poll` was called has left it.
     ///
+    /// `Send` and `Sync`: it is a number, and grace periods are process-wide, so it may be polled
+    /// or waited for on any thread.
+    ///
     /// # Examples
     ///
     /// ```

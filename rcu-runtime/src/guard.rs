@@ -8,6 +8,15 @@ use core::marker::PhantomData;
 
 use crate::engine;
 
+/// A marker field that makes the type holding it neither `Send` nor `Sync`: for values that stand
+/// for something only the current thread has (its read-side critical section), as the kernel's
+/// `NotThreadSafe` does.
+pub(crate) type NotThreadSafe = PhantomData<*mut ()>;
+
+/// The value of a [`NotThreadSafe`] field.
+#[expect(non_upper_case_globals, reason = "named like the type, as the kernel's `NotThreadSafe`")]
+pub(crate) const NotThreadSafe: NotThreadSafe = PhantomData;
+
 /// Evidence that the current thread is inside an RCU read-side critical section.
 ///
 /// While a `Guard` lives, no grace period that starts after the guard was created can complete,
@@ -37,7 +46,7 @@ use crate::engine;
 #[must_use = "the read-side critical section ends as soon as the guard is dropped"]
 pub struct Guard {
     /// `!Send` and `!Sync`: the critical section belongs to the thread that entered it.
-    _not_send_sync: PhantomData<*mut ()>,
+    _not_send_sync: NotThreadSafe,
 }
 
 impl Guard {
@@ -50,7 +59,7 @@ impl Guard {
     /// as long as the returned guard can be borrowed, and the guard is never dropped: its `Drop`
     /// would end a section of the thread's ordinary reader.
     pub(crate) unsafe fn for_qsbr() -> core::mem::ManuallyDrop<Self> {
-        core::mem::ManuallyDrop::new(Guard { _not_send_sync: PhantomData })
+        core::mem::ManuallyDrop::new(Guard { _not_send_sync: NotThreadSafe })
     }
 
     /// Enters a read-side critical section; the same as [`read_lock`].
@@ -103,7 +112,7 @@ impl Drop for Guard {
 #[inline]
 pub fn read_lock() -> Guard {
     engine::enter();
-    Guard { _not_send_sync: PhantomData }
+    Guard { _not_send_sync: NotThreadSafe }
 }
 
 /// Whether the current thread is inside a read-side critical section: it holds a [`Guard`], or

@@ -25,6 +25,9 @@ use crate::{ForeignOwnable, RcuHead, call_rcu, defer_rcu};
 /// Dropped on the callback worker (inside another callback), it neither waits nor panics: it is
 /// queued to be dropped after the worker's next grace period.
 ///
+/// `RcuOld<P>` is `Send` when `P: Send`, and always `Sync`: it gives access to the value only
+/// after a grace period, when no reader borrows it any more, and `&RcuOld` gives none at all.
+///
 /// # Panics
 ///
 /// Dropping it inside a read-side critical section on the same thread panics: the grace period
@@ -53,9 +56,12 @@ pub struct RcuOld<P: ForeignOwnable> {
     _owns: PhantomData<P>,
 }
 
-// SAFETY: an `RcuOld<P>` owns a `P` and drops it (or hands it out) on whichever thread holds it.
+// SAFETY: an `RcuOld<P>` owns a `P` and drops it (or hands it out) on whichever thread holds it
+// (`P: Send`). Unlike `Rcu`, it needs no `P: Sync`: readers on other threads may still hold
+// borrows of the value, but an `RcuOld` gives access to it only after a grace period (`wait`,
+// `drop`, `defer_drop`, `drop_async`), when those borrows have ended.
 unsafe impl<P: ForeignOwnable + Send> Send for RcuOld<P> {}
-// SAFETY: `&RcuOld<P>` gives no access to the value at all.
+// SAFETY: `&RcuOld<P>` gives no access to the value at all (`Debug` shows the pointer only).
 unsafe impl<P: ForeignOwnable> Sync for RcuOld<P> {}
 
 /// A foreign pointer sent to the callback worker along with the ownership of its `P`.

@@ -16,11 +16,10 @@
 //! began stops waiting for the reader (see `gp.rs`). Going offline leaves the section.
 
 use core::fmt;
-use core::marker::PhantomData;
 use core::mem::ManuallyDrop;
 
 use crate::engine::{self, QsbrRegistration};
-use crate::guard::Guard;
+use crate::guard::{Guard, NotThreadSafe};
 
 /// A thread registered as a quiescent-state-based reader: reads cost a plain load, and the
 /// thread reports quiescent states instead of entering and leaving sections.
@@ -34,7 +33,8 @@ use crate::guard::Guard;
 /// period, like a long read-side section; stall reports name it.
 ///
 /// One per thread; it cannot leave its thread. Dropping it takes the thread offline and
-/// unregisters it.
+/// unregisters it. It is neither `Send` nor `Sync`: its section and the guard it lends belong to
+/// the thread that registered it.
 ///
 /// # Examples
 ///
@@ -79,7 +79,7 @@ pub struct QsbrReader {
     /// a section of the thread's ordinary reader, not of this one).
     guard: ManuallyDrop<Guard>,
     /// `!Send` and `!Sync`: the section belongs to the thread.
-    _not_send_sync: PhantomData<*mut ()>,
+    _not_send_sync: NotThreadSafe,
 }
 
 impl QsbrReader {
@@ -105,7 +105,7 @@ impl QsbrReader {
         // it; the guard is kept in a `ManuallyDrop` and never dropped.
         let guard = unsafe { Guard::for_qsbr() };
         // INVARIANT: registered and online.
-        Self { registration, guard, _not_send_sync: PhantomData }
+        Self { registration, guard, _not_send_sync: NotThreadSafe }
     }
 
     /// The current section's guard: what [`Rcu::dereference`](crate::Rcu::dereference) and every

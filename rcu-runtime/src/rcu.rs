@@ -23,6 +23,11 @@ use crate::{ForeignOwnable, Guard, RcuOld};
 /// half done. `Rcu` is therefore `!Unpin`, and a struct that contains one pins it structurally
 /// (see `#[derive(RcuProtected)]` and [`RcuMutex`](crate::RcuMutex)).
 ///
+/// `Rcu<P>` is `Send` when `P: Send + Sync` and `Sync` when `P: Sync`, like `Arc`: a borrow from
+/// `dereference` lives as long as its guard, not as long as the `Rcu`, so a thread that sent the
+/// `Rcu` away may still be reading the pointee (see the crate's
+/// [thread-safety table](crate#thread-safety)).
+///
 /// ```
 /// use rcu_runtime::{read_lock, Rcu};
 /// use std::pin::pin;
@@ -45,11 +50,16 @@ pub struct Rcu<P: ForeignOwnable> {
     _pinned: PhantomPinned,
 }
 
-// SAFETY: an `Rcu<P>` owns a `P`; sending it sends the `P` (which the receiving thread may drop).
-unsafe impl<P: ForeignOwnable + Send> Send for Rcu<P> {}
-// SAFETY: through `&Rcu<P>` other threads only get `P::Borrowed` (shared access to the pointee),
-// which `P: Sync` makes safe to have on several threads; replacing or dropping the `P` needs
-// `Pin<&mut Rcu>` or ownership, which `&Rcu` does not give.
+// SAFETY: sending an `Rcu<P>` sends the `P` it owns, which the receiving thread may drop or take
+// back (`P: Send`). It also shares the pointee: a borrow from `dereference` is tied to its guard,
+// not to the `Rcu`, so the sending thread may still hold a `P::Borrowed` while the receiving
+// thread makes its own, and two threads then use the pointee at once. A `Borrowed` gives no more
+// than `&P` does (the `ForeignOwnable` contract), so `P: Sync` makes that sound. (The rule of
+// `Arc<T>`, which needs `T: Send + Sync` to be `Send` for the same reason.)
+unsafe impl<P: ForeignOwnable + Send + Sync> Send for Rcu<P> {}
+// SAFETY: through `&Rcu<P>` other threads only get `P::Borrowed` (no more than `&P`, the
+// `ForeignOwnable` contract), which `P: Sync` makes safe to have on several threads; replacing or
+// dropping the `P` needs `Pin<&mut Rcu>` or ownership, which `&Rcu` does not give.
 unsafe impl<P: ForeignOwnable + Sync> Sync for Rcu<P> {}
 
 impl<P: ForeignOwnable> Rcu<P> {

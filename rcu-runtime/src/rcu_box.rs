@@ -25,7 +25,9 @@ struct RcuBoxInner<T> {
 /// `kfree_rcu`).
 ///
 /// `T: Send` because the value is dropped on the worker thread, and `T: 'static` because it is
-/// dropped after the owner's scope has ended.
+/// dropped after the owner's scope has ended. `RcuBox<T>` is `Send` and `Sync` when `T` is also
+/// `Sync`: a borrow from `with_rcu` lives as long as its guard, not as long as the box, so the
+/// thread that sent the box away may still be reading the value.
 ///
 /// ```
 /// use rcu_runtime::{read_lock, RcuBox};
@@ -46,7 +48,8 @@ pub struct RcuBox<T: Send + 'static> {
 }
 
 // SAFETY: owning an `RcuBox<T>` means owning a `T` (`T: Send`); after the box moves to another
-// thread, the previous owner may still hold a `&T` for a grace period, so `T: Sync` is needed too.
+// thread, the previous owner may still hold a `&T` from `with_rcu` (tied to its guard, not to the
+// box) while the new owner reads the same `T`, so `T: Sync` is needed too.
 unsafe impl<T: Send + Sync + 'static> Send for RcuBox<T> {}
 // SAFETY: `&RcuBox<T>` gives only `&T`, which `T: Sync` allows on several threads.
 unsafe impl<T: Send + Sync + 'static> Sync for RcuBox<T> {}
@@ -133,7 +136,7 @@ impl<T: Send + 'static + fmt::Debug> fmt::Debug for RcuBox<T> {
 }
 
 // SAFETY: `into_foreign` gives the non-null allocation pointer, valid until `from_foreign` takes
-// it back; `borrow` gives a shared reference, all an `RcuBox` gives.
+// it back; `borrow` gives a shared reference, all an `&RcuBox` gives.
 unsafe impl<T: Send + 'static> ForeignOwnable for RcuBox<T> {
     type Borrowed<'a> = &'a T;
 
@@ -154,7 +157,7 @@ unsafe impl<T: Send + 'static> ForeignOwnable for RcuBox<T> {
 }
 
 // SAFETY: after `from_foreign`, the allocation is freed only by `RcuBox::drop` through `call_rcu`,
-// i.e. one grace period after the drop at the earliest.
+// i.e. one grace period after the drop at the earliest; the borrow is `&T`, what `&RcuBox` gives.
 unsafe impl<T: Send + 'static> ForeignOwnableRcu for RcuBox<T> {
     type RcuBorrowed<'a> = &'a T;
 

@@ -5,6 +5,8 @@ use crate::engine;
 
 /// A snapshot of the engine's counters, from [`stats`].
 ///
+/// Plain numbers, so `Send` and `Sync`.
+///
 /// # Examples
 ///
 /// ```

@@ -1,6 +1,7 @@
-//! The compile-fail and compile-pass suite: every file in `ui/fail/` must be rejected by the
-//! compiler with exactly the message recorded next to it in a `.stderr` file, and every file in
-//! `ui/pass/` must compile and run to completion.
+//! The compile-fail and compile-pass suite, grouped by topic (`ui/<topic>/`: `guard`, `rcu`,
+//! `mutex`, `send_sync`, `qsbr`, ...): every file in a `ui/<topic>/fail/` folder must be rejected
+//! by the compiler with exactly the message recorded next to it in a `.stderr` file, and every
+//! file in a `ui/<topic>/pass/` folder must compile and run to completion.
 //!
 //! The pass cases are the twins of the fail cases: each shows that the code right next to the
 //! forbidden one is accepted, so a fail case cannot pass for an unrelated reason (a typo, a
@@ -13,6 +14,6 @@
 #[test]
 fn ui() {
     let t = trybuild::TestCases::new();
-    t.compile_fail("tests/ui/fail/*.rs");
-    t.pass("tests/ui/pass/*.rs");
+    t.compile_fail("tests/ui/*/fail/*.rs");
+    t.pass("tests/ui/*/pass/*.rs");
 }

@@ -53,6 +53,10 @@ unsafe impl<K: Send> Send for RetiredTable<K> {}
 /// With [`RcuBox`](crate::RcuBox) values, the map is RCU-as-proof-of-existence: the reader learns
 /// that the value exists, and whatever mutable state it holds is protected by a lock of its own.
 ///
+/// `RcuMap<K, P>` is `Send` and `Sync` when `K` and `P` are both `Send + Sync`, like
+/// `Arc<(K, P)>`: keys and values that readers borrow live as long as their guard, not as long
+/// as the map, so the thread that sent the map away may still be reading them.
+///
 /// ```
 /// use rcu_runtime::{read_lock, RcuBox, RcuMap};
 ///
@@ -79,8 +83,13 @@ pub struct RcuMap<K: Ord + Clone + Send + 'static, P: ForeignOwnable> {
     _owns: PhantomData<P>,
 }
 
-// SAFETY: the map owns its keys and values; moving it moves them (`K: Send`, `P: Send`).
-unsafe impl<K: Ord + Clone + Send + 'static, P: ForeignOwnable + Send> Send for RcuMap<K, P> {}
+// SAFETY: the map owns its keys and values; moving it moves them (`K: Send`, `P: Send`). It also
+// shares them: the keys from `keys` and the values from `load_rcu` are tied to the reader's guard,
+// not to the map, so the sending thread may still use them while the receiving thread reads them
+// too: `K: Sync`, and `P: Sync` (a value borrow gives no more than `&P`, the `ForeignOwnable`
+// contract). The map cannot tell the value types that `load_rcu` lends from the others, so it asks
+// every `P` for `Sync`.
+unsafe impl<K: Ord + Clone + Send + Sync + 'static, P: ForeignOwnable + Send + Sync> Send for RcuMap<K, P> {}
 // SAFETY: through `&RcuMap`, any thread may insert and remove (moving `P` and `K` between threads:
 // `Send`) and read keys and borrows of values concurrently (`Sync`).
 unsafe impl<K: Ord + Clone + Send + Sync + 'static, P: ForeignOwnable + Send + Sync> Sync for RcuMap<K, P> {}

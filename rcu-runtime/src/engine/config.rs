@@ -22,6 +22,8 @@ use std::time::Duration;
 
 /// How the read side and the grace-period code order their accesses.
 ///
+/// A plain value, so `Send` and `Sync`.
+///
 /// # Examples
 ///
 /// ```
@@ -41,6 +43,8 @@ pub enum BarrierMode {
 }
 
 /// [`force_fence_barriers`] was called after the engine had already chosen its barriers.
+///
+/// A plain value, so `Send` and `Sync` (as an error type should be).
 ///
 /// # Examples
 ///
@@ -210,6 +214,8 @@ pub fn callback_batch_delay() -> Duration {
 }
 
 /// What a stall report says: a grace period has waited on one reader for too long.
+///
+/// Plain data (a duration, a name, a thread id), so `Send` and `Sync`.
 ///
 /// # Examples
 ///

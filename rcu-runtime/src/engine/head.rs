@@ -40,6 +40,9 @@ pub type RcuCallback = unsafe fn(NonNull<RcuHead>);
 /// assert_eq!(core::mem::size_of::<RcuHead>(), 2 * core::mem::size_of::<usize>());
 /// ```
 ///
+/// `RcuHead` is always `Send` and `Sync`: it holds no data of its own and `&RcuHead` offers no
+/// operation, so the struct that embeds it keeps exactly the auto traits of its other fields.
+///
 /// # Invariants
 ///
 /// While the head is not queued, both words are unused and hold whatever the last use left.

@@ -11,7 +11,8 @@
 /// Positions count from 0 over the fields of the struct as the compiler sees it: a field that a
 /// `cfg` removes is gone before any derive runs, so it takes no position.
 ///
-/// This type is never constructed: it only appears as the parameter of [`HasField`].
+/// This type is never constructed: it only appears as the parameter of [`HasField`]. It is `Send`
+/// and `Sync` (it holds nothing).
 ///
 /// # Examples
 ///

@@ -52,6 +52,11 @@ use crate::writer_lock::{WriterGuard, WriterLock};
 ///
 /// The data is boxed internally and never moves, so it stays pinned for the mutex's whole life.
 ///
+/// `RcuMutex<T>` is `Send` and `Sync` when `T: Send` and the pointees of the `#[rcu]` fields are
+/// `Sync` (`T::ReaderFields: Sync`); fields without `#[rcu]` need not be `Sync`, since only the
+/// lock holder reaches them. Borrows from the view live as long as their guard, not as long as
+/// the mutex, so even sending the mutex needs the `#[rcu]` pointees to be `Sync`.
+///
 /// Readers and the updater use the data at the same time without aliasing violations: readers
 /// reach each `#[rcu]` field by raw-pointer projection (never through `&T`), the data is `!Unpin`
 /// whenever it has an `#[rcu]` field (so `Pin<&mut T>` asserts no uniqueness), an `Rcu` keeps its
@@ -111,9 +116,15 @@ pub struct RcuMutex<T: RcuProtected> {
     _owns: PhantomData<T>,
 }
 
-// SAFETY: sending the mutex sends the `T` it owns, and nothing else: no reader or guard can
-// exist while it is being moved (they borrow it), so `T: Send` is all it takes.
-unsafe impl<T: RcuProtected + Send> Send for RcuMutex<T> {}
+// SAFETY: sending the mutex sends the `T` it owns (`T: Send`). No view or lock guard can exist
+// while it is being moved (they borrow it), but borrows *through* the `#[rcu]` fields can: a
+// reader's `mutex.rcu().field().dereference(&guard)` is tied to its guard, not to the mutex, so
+// the sending thread may still use the pointee while the receiving thread reads it too. The
+// pointees must therefore be `Sync`, which `Rcu<P>: Sync` (needing `P: Sync`) for every `#[rcu]`
+// field, i.e. `T::ReaderFields: Sync` (the `RcuProtected` contract), says. (`T: Send` already
+// implies it for a derived `T`, whose `Rcu<P>` fields are `Send` only when `P: Sync`; the bound
+// states it rather than relying on that.)
+unsafe impl<T: RcuProtected + Send> Send for RcuMutex<T> where T::ReaderFields: Sync {}
 
 // SAFETY: through `&RcuMutex<T>` a thread can
 // - lock and use the `T` mutably or through `&T`, one thread at a time (the lock), which is a
@@ -256,6 +267,10 @@ impl<T: RcuProtected> fmt::Debug for RcuMutex<T> {
 ///
 /// [`RcuMutexGuard::project`] gives the pinned projection; `Deref` gives `&T` (reading is fine);
 /// there is no `DerefMut`, since `&mut T` would let safe code move the pinned fields.
+///
+/// The guard is never `Send` (the lock is released on the thread that took it, as
+/// `std::sync::MutexGuard`), and `Sync` when `T: Sync` and `RcuMutex<T>: Sync`, since `&guard`
+/// gives `&T`.
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct RcuMutexGuard<'a, T: RcuProtected> {
     mutex: &'a RcuMutex<T>,

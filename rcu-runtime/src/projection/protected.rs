@@ -67,6 +67,12 @@ use crate::__private::RawView;
 /// assert_eq!(w.reloads, 1);
 /// ```
 ///
+/// The generated types follow the fields they reach: the view (`{Struct}View`) is `Send` and
+/// `Sync` when [`ReaderFields`](RcuProtected::ReaderFields) is `Sync`, i.e. when the pointee of
+/// every `#[rcu]` field is `Sync`; the projections are `Send`/`Sync` when each projected field
+/// is (an [`RcuMut`] of `Rcu<P>` is `Send` when `P: Send + Sync`, a `&mut F` when `F: Send`, a
+/// `Pin<&F>` or `&F` when `F: Sync`), as structs of those references would be.
+///
 /// Reaching a field without `#[rcu]` through the view does not compile:
 ///
 /// ```compile_fail

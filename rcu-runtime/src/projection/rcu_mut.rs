@@ -22,6 +22,10 @@ use crate::{ForeignOwnable, Rcu, RcuOld};
 ///
 /// `R` is the field's type, always an `Rcu<P>` for the fields the derive projects.
 ///
+/// `RcuMut<'_, R>` is `Send` when `R: Send` and `Sync` when `R: Sync`, as `Pin<&mut R>`; for
+/// `R = Rcu<P>` that is `P: Send + Sync` and `P: Sync`, since the updater's borrows of the current
+/// value (through `Deref`) are tied to a guard and outlive a hand-over of the `RcuMut`.
+///
 /// # Invariants
 ///
 /// `pin` is never used to write the `R` other than through `R`'s own `Pin<&mut R>` methods.

@@ -82,3 +82,42 @@ impl ReaderInside {
         self.thread.join().unwrap();
     }
 }
+
+/// `Send`/`Sync` of a type, found by method resolution (inherent methods with unmet bounds are
+/// skipped in favour of the trait's defaults).
+pub struct Probe<T: ?Sized>(pub std::marker::PhantomData<T>);
+
+pub trait Fallback {
+    fn is_send(&self) -> bool {
+        false
+    }
+    fn is_sync(&self) -> bool {
+        false
+    }
+}
+
+impl<T: ?Sized> Fallback for Probe<T> {}
+
+impl<T: ?Sized + Send> Probe<T> {
+    pub fn is_send(&self) -> bool {
+        true
+    }
+}
+
+impl<T: ?Sized + Sync> Probe<T> {
+    pub fn is_sync(&self) -> bool {
+        true
+    }
+}
+
+/// `(is Send, is Sync)` of a concrete type; the file needs `#[macro_use] mod common;` and
+/// `use common::Fallback;`.
+#[allow(unused_macros, reason = "only some test files probe auto traits")]
+macro_rules! probe {
+    ($t:ty) => {
+        (
+            common::Probe::<$t>(std::marker::PhantomData).is_send(),
+            common::Probe::<$t>(std::marker::PhantomData).is_sync(),
+        )
+    };
+}

@@ -1,0 +1,23 @@
+//! `Rcu<Box<T>>` is `Send` only when `T` is also `Sync`. The borrow `dereference` returns lives as
+//! long as the guard, not as long as the `Rcu`: here this thread keeps `&T`, sends the `Rcu` to
+//! another thread, and both threads use the same `T` at once. With `T = Cell<Option<Box<_>>>`
+//! both `take` the inner box: a data race and a double free.
+
+use std::cell::Cell;
+
+use rcu_runtime::{Rcu, read_lock};
+
+fn main() {
+    let slot = Rcu::new(Box::new(Cell::new(Some(Box::new(1_u32)))));
+    let guard = read_lock();
+    let here: &Cell<Option<Box<u32>>> = slot.dereference(&guard).expect("published");
+    let there = std::thread::spawn(move || {
+        let guard = read_lock();
+        drop(slot.dereference(&guard).expect("published").take());
+        drop(guard);
+        // `slot` is dropped here, after a grace period: once the main thread drops its guard.
+    });
+    drop(here.take());
+    drop(guard);
+    there.join().unwrap();
+}
