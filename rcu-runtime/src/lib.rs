@@ -126,7 +126,8 @@ mod protected;
 pub use mutex::{RcuMutex, RcuMutexGuard};
 #[cfg(not(loom))]
 pub use protected::{PinnedDrop, RcuMut, RcuProtected};
-/// Derives [`RcuProtected`](trait@RcuProtected): see the trait and the `rcu-derive` README.
+/// Derives [`RcuProtected`](trait@RcuProtected), whose documentation lists the attributes,
+/// names the generated types and has a complete example.
 #[cfg(all(feature = "derive", not(loom)))]
 pub use rcu_derive::RcuProtected;
 // END field projection
