@@ -113,8 +113,8 @@ fn main() {
         closed_with_traffic.load(Ordering::Relaxed)
     );
     println!(
-        "  sessions freed:                {freed}, each after a grace period ({before_barrier} were still waiting \
-         when the run stopped;\n                                 rcu_barrier() waited for them)"
+        "  sessions freed:                {freed}, each after a grace period (rcu_barrier() waited for the \
+         {before_barrier}\n                                 still pending when the readers stopped)"
     );
     println!("  sessions open now:             {}", sessions.len());
     println!("  grace periods so far:          {}", stats().grace_periods);

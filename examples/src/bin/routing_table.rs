@@ -92,7 +92,11 @@ impl RouteTable {
 /// changes with the version), the others a hop that encodes the version.
 fn expected_hop(version: u64, slot: u32) -> u32 {
     let version = version as u32;
-    if (slot ^ version).is_multiple_of(16) { NO_ROUTE } else { (version.wrapping_mul(0x9e37_79b9) ^ slot) | 1 }
+    if (slot ^ version).is_multiple_of(16) {
+        NO_ROUTE
+    } else {
+        (version.wrapping_mul(0x9e37_79b9) ^ slot) | 1
+    }
 }
 
 // The derive proves structural pinning, so a plain `Drop` impl is rejected; `PinnedDrop` is the
