@@ -136,7 +136,8 @@ typed_layer! {
     pub use rcu_box::RcuBox;
     pub use stats::{Stats, stats};
 
-    /// Derives [`RcuProtected`](trait@RcuProtected): see the trait and the `rcu-derive` README.
+    /// Derives [`RcuProtected`](trait@RcuProtected), whose documentation lists the attributes,
+    /// names the generated types and has a complete example.
     #[cfg(feature = "derive")]
     pub use rcu_derive::RcuProtected;
 }

@@ -76,13 +76,49 @@ impl<P: ForeignOwnable> Rcu<P> {
         Self { ptr: AtomicPtr::new(value.into_foreign()), _owns: PhantomData, _pinned: PhantomPinned }
     }
 
-    /// Creates a pointer that publishes nothing.
+    /// Creates a pointer that publishes nothing yet.
+    ///
+    /// Readers get `None` until an updater publishes a value with [`replace`](Self::replace) or
+    /// [`copy_update`](Self::copy_update), which need `Pin<&mut Rcu>`: the `Rcu` must live in a
+    /// pinned place its updater can reach mutably, such as a local pinned with [`pin!`], or a
+    /// field of a struct behind an [`RcuMutex`](crate::RcuMutex). Publishing into a null `Rcu`
+    /// retires nothing, so no grace period is waited for.
+    ///
+    /// # Examples
     ///
     /// ```
+    /// use std::pin::pin;
     /// use rcu_runtime::{read_lock, Rcu};
-    /// static EMPTY: Rcu<Box<u32>> = Rcu::null();
-    /// assert!(EMPTY.dereference(&read_lock()).is_none());
+    ///
+    /// let mut latest = pin!(Rcu::<Box<String>>::null());
+    /// assert!(latest.dereference(&read_lock()).is_none()); // nothing published yet
+    /// let old = latest.as_mut().replace(Box::new(String::from("v1")));
+    /// assert!(old.is_none()); // nothing was retired
+    /// assert_eq!(latest.dereference(&read_lock()).map(|s| s.as_str()), Some("v1"));
     /// ```
+    ///
+    /// A field that starts out empty and is filled in later, under the lock:
+    ///
+    /// ```
+    /// use rcu_runtime::{read_lock, Rcu, RcuMutex, RcuProtected};
+    ///
+    /// #[derive(RcuProtected)]
+    /// struct Service {
+    ///     #[rcu]
+    ///     certificate: Rcu<Box<Vec<u8>>>, // none until the first one is loaded
+    /// }
+    ///
+    /// let service = RcuMutex::new(Service { certificate: Rcu::null() });
+    /// assert!(service.rcu().certificate().dereference(&read_lock()).is_none());
+    ///
+    /// let mut writer = service.lock();
+    /// let old = writer.project().certificate.replace(Box::new(vec![0x30, 0x82]));
+    /// assert!(old.is_none());
+    /// drop(writer);
+    /// assert_eq!(service.rcu().certificate().dereference(&read_lock()).map(|c| c.len()), Some(2));
+    /// ```
+    ///
+    /// [`pin!`]: core::pin::pin
     pub const fn null() -> Self {
         // INVARIANT: null.
         Self { ptr: AtomicPtr::new(ptr::null_mut()), _owns: PhantomData, _pinned: PhantomPinned }

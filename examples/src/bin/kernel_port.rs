@@ -29,7 +29,10 @@ fn read_under_the_lock() {
     let x = Rcu::new(Box::new(100_i32));
     let g = read_lock();
     assert_eq!(x.dereference(&g), Some(&100));
-    println!("1. dereference under read_lock: {:?}", x.dereference(&g));
+    println!(
+        "1. read under read_lock(): an Rcu holding Box::new(100) dereferences to {:?}",
+        x.dereference(&g)
+    );
 }
 
 /// The borrow is tied to the guard, not to the `Rcu`: a worker drops its handle to the `Rcu` and
@@ -52,7 +55,11 @@ fn borrow_outlives_the_handle() {
     });
     dropped_rx.recv().unwrap();
     drop(shared); // the last handle: Rcu::drop waits for the worker's guard, then frees
-    println!("2. borrow outlived its Rcu handle: {:?}", worker.join().unwrap());
+    let (a, b) = worker.join().unwrap();
+    println!(
+        "2. a worker thread dropped its Arc<Rcu> handle and still read Config {{ a: {a}, b: {b} }} through\n   \
+         its borrow: the borrow is tied to the guard, and the last handle's drop waited for that guard"
+    );
 }
 
 /// Replacing while a reader holds the old value: the reader keeps the old one, new readers see
@@ -66,7 +73,11 @@ fn replace_under_a_reader() {
     assert!(old.is_some());
     assert_eq!(v, Some(&100)); // the reader still sees the old value
     assert_eq!(x.dereference(&g), Some(&101)); // new lookups see the new one
-    println!("3. replaced under a reader, which kept {v:?}; new lookups see {:?}", x.dereference(&g));
+    println!(
+        "3. replaced 100 by 101 while a reader held a borrow: the reader still sees {v:?}, new lookups\n   \
+         see {:?}; the old value is freed after the reader's guard ends",
+        x.dereference(&g)
+    );
     drop(g);
     drop(old); // outside any read-side critical section: waits for a grace period, then frees
 }
@@ -81,13 +92,19 @@ fn load_rcu_like_the_maple_tree() {
     assert_eq!(ten, Some(&10));
     drop(tree.remove(&100)); // erase: the RcuBox is dropped, its memory waits for `g`
     assert_eq!(ten, Some(&10));
-    println!("4. load_rcu after erase: {ten:?}");
+    println!(
+        "4. RcuMap::load_rcu found {ten:?} under key 100; the entry was then removed, and the borrow\n   \
+         still reads {ten:?} until the guard ends (its memory waits for the guard, as with the maple tree)"
+    );
 }
 
 fn main() {
+    println!("kernel_port: the kernel Rust RCU API's examples, ported to rcu-runtime");
     read_under_the_lock();
     borrow_outlives_the_handle();
     replace_under_a_reader();
     load_rcu_like_the_maple_tree();
-    println!("every kernel example ran in userspace; see the header of this file for what changed");
+    println!(
+        "all 4 kernel examples ran in userspace; examples/src/bin/kernel_port.rs says what changed in each"
+    );
 }

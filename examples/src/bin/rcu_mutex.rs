@@ -25,6 +25,8 @@
 
 #[path = "../cli.rs"]
 mod cli;
+#[path = "../demo.rs"]
+mod demo;
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -32,7 +34,15 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use cli::Args;
+use demo::{StopOnDrop, describe_barriers, thousands};
 use rcu_runtime::{PinnedDrop, Rcu, RcuHead, RcuMutex, RcuProtected, rcu_barrier, read_lock, stats};
+
+const HELP: &str = "\
+usage: rcu_mutex [--seconds N] [--readers N] [--update-us N]
+  --seconds N     how long to run (default 3)
+  --readers N     reader threads (default: one per CPU)
+  --update-us N   microseconds the updater sleeps between two updates (default 100)
+  -h, --help      this text";
 
 /// Written over a freed value's version before its memory is released.
 const POISON: u64 = 0xdead_dead_dead_dead;
@@ -172,7 +182,7 @@ fn parse_options() -> Options {
         readers: thread::available_parallelism().map_or(2, |n| n.get()),
         update_every: Duration::from_micros(100),
     };
-    let mut args = Args::new("usage: rcu_mutex [--seconds N] [--readers N] [--update-us N]");
+    let mut args = Args::new(HELP);
     while let Some(flag) = args.next_flag() {
         match flag.as_str() {
             "--seconds" => options.seconds = args.value(&flag),
@@ -208,13 +218,11 @@ fn main() {
     let stop = AtomicBool::new(false);
     let reads = AtomicU64::new(0);
     let start_stats = stats();
-    println!(
-        "rcu_mutex: {} readers without the lock, one updater under it every {:?}, {:?} barriers",
-        options.readers, options.update_every, start_stats.barrier_mode
-    );
+    print_introduction(&options, start_stats.barrier_mode);
     let started = Instant::now();
 
     let tally = thread::scope(|s| {
+        let _stop_on_unwind = StopOnDrop(&stop);
         let readers: Vec<_> = (0..options.readers)
             .map(|id| {
                 let (frontend, stop, reads) = (&frontend, &stop, &reads);
@@ -223,6 +231,7 @@ fn main() {
             .collect();
         s.spawn(|| updater(&frontend, &stop, options.update_every));
 
+        println!("   time     reads    reads/s   updates  grace periods  values freed  pending");
         let deadline = Duration::from_secs_f64(options.seconds);
         while started.elapsed() < deadline {
             thread::sleep(Duration::from_millis(500).min(deadline.saturating_sub(started.elapsed())));
@@ -232,7 +241,7 @@ fn main() {
             // Writer-only fields: readable through the lock guard (`Deref`), not through the view.
             let generation = frontend.lock().generation;
             println!(
-                "  {elapsed:5.1}s  reads {:>7.1}M ({:>6.1}M/s)  updates {generation:>6}  grace periods {:>6}  freed {:>6}  pending {:>5}",
+                "  {elapsed:4.1}s  {:>7.1}M  {:>7.1}M/s  {generation:>8}  {:>13}  {:>12}  {:>7}",
                 count as f64 / 1e6,
                 count as f64 / 1e6 / elapsed,
                 now.grace_periods - start_stats.grace_periods,
@@ -263,44 +272,101 @@ fn main() {
         (record.generation, record.limit_reloads, record.pool_changes);
     drop(record); // the two published values: each `Rcu` waits for a grace period, then frees
 
+    let grace_periods = end.grace_periods - start_stats.grace_periods;
+    let callbacks = end.callbacks_run - start_stats.callbacks_run;
+    let (retired, made) = (limit_reloads + pool_changes, limits_made() + pools_made());
     println!("summary after {elapsed:.1}s:");
     println!(
-        "  reads:          {} ({:.1}M/s, {} admitted), no lock taken",
-        tally.reads,
+        "  reads:          {} ({:.1}M/s by all readers), no lock taken; {} requests admitted\n                  \
+         by the limits (about half, as the limits are built)",
+        thousands(tally.reads),
         tally.reads as f64 / elapsed / 1e6,
-        tally.admitted
+        thousands(tally.admitted)
     );
     println!(
-        "  mixed reads:    {} saw limits and a pool from different updates (two fields, two stores)",
-        tally.mixed
+        "  mixed reads:    {} saw limits and a pool from different updates: expected, the two\n                  \
+         #[rcu] fields are published by two stores (what must match belongs behind one Rcu)",
+        thousands(tally.mixed)
+    );
+    println!("  torn or stale:  0 (a reader that saw one would have stopped the run)");
+    println!(
+        "  updates:        {} ({:.0}/s): {} limits replaced, {} pools changed (every 4th update)",
+        thousands(generation),
+        generation as f64 / elapsed,
+        thousands(limit_reloads),
+        thousands(pool_changes)
     );
     println!(
-        "  updates:        {generation} ({:.0}/s): {limit_reloads} limit reloads, {pool_changes} pool changes",
-        generation as f64 / elapsed
+        "  grace periods:  {} for {} retired values ({:.1} per grace period: freed in batches)",
+        thousands(grace_periods),
+        thousands(retired),
+        retired as f64 / grace_periods.max(1) as f64
     );
-    println!("  grace periods:  {}", end.grace_periods - start_stats.grace_periods);
     println!(
-        "  reclaimed:      {limits_freed} limits (drop_async) and {pools_freed} pools (defer_drop) after \
-         rcu_barrier, {} callbacks run",
-        end.callbacks_run - start_stats.callbacks_run
+        "  freed:          {} limits (drop_async) and {} pools (defer_drop) by rcu_barrier; {} callbacks\n                  \
+         ran: one per retired value, plus {} that rcu_barrier() queues behind them to know when they are done",
+        thousands(limits_freed),
+        thousands(pools_freed),
+        thousands(callbacks),
+        callbacks.saturating_sub(limits_freed + pools_freed)
     );
 
-    let (limits_made, pools_made) = (LIMITS_MADE.load(Ordering::Relaxed), POOLS_MADE.load(Ordering::Relaxed));
-    assert_eq!(limit_reloads + 1, limits_made, "one limits value per reload, plus the first");
-    assert_eq!(pool_changes + 1, pools_made, "one pool per change, plus the first");
-    assert_eq!(limits_freed + 1, limits_made, "rcu_barrier freed every replaced limits value");
-    assert_eq!(pools_freed + 1, pools_made, "rcu_barrier freed every replaced pool");
+    assert_eq!(limit_reloads + 1, limits_made(), "one limits value per reload, plus the first");
+    assert_eq!(pool_changes + 1, pools_made(), "one pool per change, plus the first");
+    assert_eq!(limits_freed + 1, limits_made(), "rcu_barrier freed every replaced limits value");
+    assert_eq!(pools_freed + 1, pools_made(), "rcu_barrier freed every replaced pool");
     assert_eq!(
         LIMITS_FREED.load(Ordering::Relaxed),
-        limits_made,
+        limits_made(),
         "dropping the record freed the last limits"
     );
-    assert_eq!(POOLS_FREED.load(Ordering::Relaxed), pools_made, "dropping the record freed the last pool");
+    assert_eq!(POOLS_FREED.load(Ordering::Relaxed), pools_made(), "dropping the record freed the last pool");
     assert_eq!(stats().callbacks_pending, 0, "nothing is left queued");
     println!(
-        "  clean end:      all {} objects freed; every value every reader saw was whole, and versions never went back",
-        limits_made + pools_made
+        "verdict: OK: {:.1}M reads without the lock saw only whole values whose versions never went back; \
+         all {} values published were freed, the last 2 when the record was dropped",
+        tally.reads as f64 / 1e6,
+        thousands(made)
     );
+}
+
+fn limits_made() -> u64 {
+    LIMITS_MADE.load(Ordering::Relaxed)
+}
+
+fn pools_made() -> u64 {
+    POOLS_MADE.load(Ordering::Relaxed)
+}
+
+/// What is being run and how to read the progress lines.
+fn print_introduction(options: &Options, barrier_mode: rcu_runtime::config::BarrierMode) {
+    println!(
+        "rcu_mutex: readers use a locked record's #[rcu] fields without its lock, an updater changes them under it"
+    );
+    println!("  record:   Frontend {{ #[rcu] limits, #[rcu] pool, 3 writer-only counters }} in an RcuMutex");
+    println!(
+        "  readers:  {} threads; each read is a read_lock() section that dereferences both #[rcu] fields\n            \
+         through RcuMutex::rcu() (which has no method for the counters), admits or rejects a request\n            \
+         by the limits and picks a backend from the pool; no lock taken",
+        options.readers
+    );
+    println!(
+        "  updater:  every {:?}, under the lock: new limits (Rcu::replace; the old ones freed by\n            \
+         drop_async), and every 4th time a new pool (copy_update; the old one freed by defer_drop)",
+        options.update_every
+    );
+    println!(
+        "  checks:   every value a reader sees is whole (freed ones are poisoned first), versions never go back"
+    );
+    println!("  barriers: {}", describe_barriers(barrier_mode));
+    println!("  options:  --help (run length, readers, update interval)");
+    println!(
+        "every 0.5s: reads so far by all readers (millions) and per second; updates; grace periods completed:"
+    );
+    println!(
+        "fewer than updates, because retired values are freed in batches, one grace period per batch; values"
+    );
+    println!("(limits and pools) freed so far; pending: retired values waiting for their grace period.");
 }
 
 /// Admits or rejects requests against the current limits and picks a backend for each, as fast

@@ -29,8 +29,34 @@ use torture::stress::{TortureConfig, run};
 #[global_allocator]
 static ALLOC: PoisonAllocator = PoisonAllocator;
 
-const USAGE: &str = "usage: rcutorture [--seconds N] [--readers N] [--fake-writers N] [--fences] \
-                     [--seed N] [--progress SECONDS]";
+const HELP: &str = "\
+usage: rcutorture [--seconds N] [--readers N] [--fake-writers N] [--fences] [--seed N] [--progress SECONDS]
+  --seconds N         how long the writer publishes (default 10)
+  --readers N         reader threads, every other one a QsbrReader (default: 2 per CPU, at least 4)
+  --fake-writers N    threads that only call synchronize_rcu, rcu_barrier and polled grace periods (default 2)
+  --fences            run the fallback flavour: full fences instead of membarrier(2)
+  --seed N            the random seed (default: from the clock; the report prints it, to replay a run)
+  --progress SECONDS  a progress line this often, 0 for none (default 5)
+  -h, --help          this text";
+
+/// How to read the report, printed before the run.
+const LEGEND: &str = "\
+how to read the report (the kernel's rcutorture format):
+  Reader Pipe: reads per age of the element found: 1st column still published, 2nd removed but
+    the grace period after its removal not over yet (both legal), 3rd and later a grace period had
+    ended and a reader still saw it (a failure). poisoned: reads that reached freed memory.
+  writer: publications per way of retiring the old element; fake writers: their grace-period calls
+  elements: created and freed must be equal, none freed twice
+  engine: Membarrier barriers = readers use compiler fences and grace periods membarrier(2);
+    Fences = full fences on both sides (--fences). Writes after free are caught by the allocator,
+    which poisons and quarantines freed memory.
+  last line: SUCCESS, or FAILURE and why (exit status 1)";
+
+/// What the command line asks for.
+enum Command {
+    Run(Options),
+    Help,
+}
 
 /// The command line: a torture configuration and the barrier flavour.
 struct Options {
@@ -38,7 +64,7 @@ struct Options {
     fences: bool,
 }
 
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
     let mut config = TortureConfig::new(Duration::from_secs(10));
     config.progress_every = Some(Duration::from_secs(5));
     let mut fences = false;
@@ -56,11 +82,11 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
                 config.progress_every = (seconds > 0.0).then(|| Duration::from_secs_f64(seconds));
             }
             "--fences" => fences = true,
-            "-h" | "--help" => return Err(String::new()),
+            "-h" | "--help" => return Ok(Command::Help),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
-    Ok(Options { config, fences })
+    Ok(Command::Run(Options { config, fences }))
 }
 
 fn number(text: &str) -> Result<f64, String> {
@@ -76,12 +102,15 @@ fn count(text: &str) -> Result<usize, String> {
 
 fn main() -> ExitCode {
     let options = match parse_args(std::env::args().skip(1)) {
-        Ok(options) => options,
+        Ok(Command::Run(options)) => options,
+        Ok(Command::Help) => {
+            println!("{HELP}");
+            return ExitCode::SUCCESS;
+        }
         Err(message) => {
-            if !message.is_empty() {
-                eprintln!("rcutorture: {message}");
-            }
-            eprintln!("{USAGE}");
+            eprintln!("rcutorture: {message}");
+            eprintln!("{}", HELP.lines().next().unwrap_or_default());
+            eprintln!("(--help says what each option does)");
             return ExitCode::from(2);
         }
     };
@@ -91,6 +120,17 @@ fn main() -> ExitCode {
         eprintln!("rcutorture: {err}");
         return ExitCode::from(2);
     }
+    println!(
+        "rcutorture: {} readers, {} fake writers and one writer, for {:?}{}; options: --help",
+        options.config.readers,
+        options.config.fake_writers,
+        options.config.duration,
+        options
+            .config
+            .progress_every
+            .map_or(String::new(), |every| format!(", a progress line every {every:?}"))
+    );
+    println!("{LEGEND}");
     let report = run(&options.config);
     println!("{report}");
     if report.failures().is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }

@@ -21,11 +21,54 @@ use crate::__private::RawView;
 /// A struct whose `#[rcu]` fields lock-free readers may read while an updater holds a pinned
 /// projection of the rest: what [`RcuMutex`](crate::RcuMutex) protects.
 ///
-/// Implement it with `#[derive(RcuProtected)]`, which also emits the three types named here
-/// (by default `{Struct}View`, `{Struct}Projection`, `{Struct}ProjectionRef`), the inherent
-/// `project`/`project_ref` methods, [`HasField`](crate::HasField) for every field,
-/// [`HasPinnedField`](crate::HasPinnedField) for `#[rcu]` and `#[pin]` fields, and
-/// [`HasRcuHead`](crate::HasRcuHead) for an `#[rcu_head]` field.
+/// Implement it with `#[derive(RcuProtected)]`, not by hand: the trait is `unsafe` because
+/// `RcuMutex`'s soundness rests on what the implementation promises (see *Safety*), and the
+/// derive proves those promises at compile time.
+///
+/// # The derive's attributes
+///
+/// Each field of the struct gets at most one:
+///
+/// | field attribute | the field | readers, through [`RcuMutex::rcu`](crate::RcuMutex::rcu) | the updater, through `project()` |
+/// |---|---|---|---|
+/// | `#[rcu]` | an [`Rcu<P>`](crate::Rcu); structurally pinned | a method returning `&Rcu<P>` | [`RcuMut<'_, Rcu<P>>`](RcuMut) |
+/// | `#[pin]` | any type; structurally pinned | nothing | `Pin<&mut F>` |
+/// | `#[rcu_head]` | the struct's [`RcuHead`](crate::RcuHead), at most one; lets a `Box` of the struct be freed by [`call_rcu`](crate::call_rcu) | nothing | `&mut RcuHead` |
+/// | none | writer-only | nothing: reaching it without the lock does not compile | `&mut F` |
+///
+/// On the struct, `#[rcu_protected(..)]` takes `view = Name`, `project = Name` and
+/// `project_ref = Name` (rename the generated types below), `PinnedDrop` (a plain `impl Drop`
+/// never compiles on a derived struct, since it could move a pinned field; with this option the
+/// derive emits a destructor that calls your [`PinnedDrop`] impl) and `crate = path` (where
+/// `rcu_runtime` is, if renamed).
+///
+/// # What the derive generates
+///
+/// For a `struct Config`, next to it and with its visibility (so they show in your crate's
+/// documentation):
+///
+/// - `ConfigView<'a>`, the reader view, which [`RcuMutex::rcu`](crate::RcuMutex::rcu) returns
+///   (the trait's [`View`](RcuProtected::View)): `Copy`, with one method per `#[rcu]` field,
+///   named after it (`field_0()`, `field_1()`, … in a tuple struct), that returns the field's
+///   `&'a Rcu<P>`. It has no method for any other field.
+/// - `ConfigProjection<'a>`, the updater's view, which the lock guard's `project()` and
+///   `Config::project(self: Pin<&mut Self>)` return (the trait's
+///   [`Projection`](RcuProtected::Projection)): a struct with one field per field of `Config`,
+///   of the types in the table above.
+/// - `ConfigProjectionRef<'a>`, the same through `Pin<&Config>` (`project_ref()`; the trait's
+///   [`ProjectionRef`](RcuProtected::ProjectionRef)): `Pin<&F>` for `#[rcu]` and `#[pin]`
+///   fields, `&F` for the others.
+///
+/// It also implements [`HasField`](crate::HasField) for every field,
+/// [`HasPinnedField`](crate::HasPinnedField) for `#[rcu]` and `#[pin]` fields,
+/// [`HasRcuHead`](crate::HasRcuHead) through an `#[rcu_head]` field, and this trait. Those impls,
+/// a hidden struct used as [`ReaderFields`](RcuProtected::ReaderFields) and the compile-time
+/// checks (no `Drop`, no `repr(packed)`, `Unpin` only when every pinned field is `Unpin`) sit in
+/// an anonymous `const _: () = { .. };` block, where nothing can name them. The repository's
+/// book shows one complete expansion, annotated, in its chapter "What the derive generates"
+/// (`book/src/derive-expanded.md`).
+///
+/// # Examples
 ///
 /// ```
 /// use rcu_runtime::{read_lock, Rcu, RcuHead, RcuMutex, RcuProtected};
@@ -93,8 +136,8 @@ use crate::__private::RawView;
 /// readers use [`RcuProtected::view`]; implementors guarantee that this is sound:
 ///
 /// - [`RcuProtected::project`] and [`RcuProtected::project_ref`] never give safe code a way to
-///   move, overwrite or get `&mut` to a field `F` for which `Self: RcuField<F>` (the fields the
-///   view can reach): they project such fields to [`RcuMut`] or `Pin<&F>`;
+///   move, overwrite or get `&mut` to a field the view can reach (an `#[rcu]` field, which the
+///   derive marks with a hidden trait): they project such fields to [`RcuMut`] or `Pin<&F>`;
 /// - if `Self` has such a field, `Self` is not `Unpin`;
 /// - if [`RcuProtected::ReaderFields`] is `Sync`, so is the type of every such field.
 #[diagnostic::on_unimplemented(
@@ -122,7 +165,8 @@ pub unsafe trait RcuProtected: Sized {
 
     /// A type that is `Sync` exactly when the types of all `#[rcu]` fields are: what readers on
     /// other threads share. [`RcuMutex<Self>`](crate::RcuMutex) is `Sync` when `Self: Send` and
-    /// this is `Sync`.
+    /// this is `Sync`. The derive sets it to a hidden struct with one field per `#[rcu]` field's
+    /// type.
     type ReaderFields: ?Sized;
 
     /// Projects a pinned mutable reference to the struct to its fields.
@@ -131,8 +175,12 @@ pub unsafe trait RcuProtected: Sized {
     /// Projects a pinned shared reference to the struct to its fields.
     fn project_ref(self: Pin<&Self>) -> Self::ProjectionRef<'_>;
 
-    /// Builds the reader view from the runtime's raw view; called by
-    /// [`RcuMutex::rcu`](crate::RcuMutex::rcu).
+    /// Builds the reader view; called by [`RcuMutex::rcu`](crate::RcuMutex::rcu) only, not by
+    /// user code.
+    ///
+    /// Its argument is a hidden runtime type: a pointer to the pinned value that reaches the
+    /// `#[rcu]` fields by raw-pointer projection and never creates a `&Self`, since the updater
+    /// may hold a `Pin<&mut Self>` at the same time.
     fn view<'a>(raw: RawView<'a, Self>) -> Self::View<'a>;
 }
 
