@@ -31,7 +31,7 @@ pub type RcuCallback = unsafe fn(NonNull<RcuHead>);
 
 /// Two words that let an object be queued for [`call_rcu`](crate::call_rcu) without allocating.
 ///
-/// Embed it in a struct, implement [`HasRcuHead`] (or let `#[derive(RcuProtected)]` do it with a
+/// Embed it in a struct, implement [`HasRcuHead`](crate::HasRcuHead) (or let `#[derive(RcuProtected)]` do it with a
 /// `#[rcu_head]` field), and the struct can be freed after a grace period through
 /// [`RcuOld::drop_async`](crate::RcuOld::drop_async) or `call_rcu` directly.
 ///

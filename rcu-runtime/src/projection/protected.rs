@@ -16,6 +16,9 @@
 
 use core::pin::Pin;
 
+#[cfg(doc)]
+use crate::RcuMut;
+
 use crate::__private::RawView;
 
 /// A struct whose `#[rcu]` fields lock-free readers may read while an updater holds a pinned
@@ -31,7 +34,7 @@ use crate::__private::RawView;
 ///
 /// | field attribute | the field | readers, through [`RcuMutex::rcu`](crate::RcuMutex::rcu) | the updater, through `project()` |
 /// |---|---|---|---|
-/// | `#[rcu]` | an [`Rcu<P>`](crate::Rcu); structurally pinned | a method returning `&Rcu<P>` | [`RcuMut<'_, Rcu<P>>`](RcuMut) |
+/// | `#[rcu]` | an [`Rcu<P>`](crate::Rcu); structurally pinned | a method returning `&Rcu<P>` | [`RcuMut<'_, Rcu<P>>`](crate::RcuMut) |
 /// | `#[pin]` | any type; structurally pinned | nothing | `Pin<&mut F>` |
 /// | `#[rcu_head]` | the struct's [`RcuHead`](crate::RcuHead), at most one; lets a `Box` of the struct be freed by [`call_rcu`](crate::call_rcu) | nothing | `&mut RcuHead` |
 /// | none | writer-only | nothing: reaching it without the lock does not compile | `&mut F` |
@@ -113,7 +116,7 @@ use crate::__private::RawView;
 /// The generated types follow the fields they reach: the view (`{Struct}View`) is `Send` and
 /// `Sync` when [`ReaderFields`](RcuProtected::ReaderFields) is `Sync`, i.e. when the pointee of
 /// every `#[rcu]` field is `Sync`; the projections are `Send`/`Sync` when each projected field
-/// is (an [`RcuMut`] of `Rcu<P>` is `Send` when `P: Send + Sync`, a `&mut F` when `F: Send`, a
+/// is (an [`RcuMut`](crate::RcuMut) of `Rcu<P>` is `Send` when `P: Send + Sync`, a `&mut F` when `F: Send`, a
 /// `Pin<&F>` or `&F` when `F: Sync`), as structs of those references would be.
 ///
 /// Reaching a field without `#[rcu]` through the view does not compile:
@@ -137,7 +140,7 @@ use crate::__private::RawView;
 ///
 /// - [`RcuProtected::project`] and [`RcuProtected::project_ref`] never give safe code a way to
 ///   move, overwrite or get `&mut` to a field the view can reach (an `#[rcu]` field, which the
-///   derive marks with a hidden trait): they project such fields to [`RcuMut`] or `Pin<&F>`;
+///   derive marks with a hidden trait): they project such fields to [`RcuMut`](crate::RcuMut) or `Pin<&F>`;
 /// - if `Self` has such a field, `Self` is not `Unpin`;
 /// - if [`RcuProtected::ReaderFields`] is `Sync`, so is the type of every such field.
 #[diagnostic::on_unimplemented(
