@@ -4,6 +4,36 @@
 //! Every model poisons "freed" data through a `loom::cell::UnsafeCell`, so loom reports any
 //! reader access that is not ordered before the reclamation as a data race: exactly a
 //! use-after-free in the real program.
+//!
+//! The models drive a fresh engine `Domain` per execution through the methods the process-wide
+//! engine runs: `synchronize` (what `synchronize_rcu` calls), `start_poll`/`poll` (`GpState`),
+//! the callback queue's push (`call_rcu`'s enqueue), the worker's batch step
+//! (`process_callbacks`, with its in-flight slot) and the backpressure wait. What they cannot
+//! reach is the glue around them: thread-locals, the worker thread's parking, `fork()`.
+//!
+//! Covered: a reader against one grace period (plain, nested, QSBR across a quiescent state,
+//! QSBR offline and online around the first look); two concurrent grace periods; a reader that
+//! registers and unregisters while grace periods scan (and while one finds the registry empty);
+//! a reader preempted between loading the phase and storing it for a whole grace period; a
+//! poller reclaiming while two leaders run grace periods; the callback handoff, FIFO order, and
+//! the backpressure handshake (a lost wake-up is a deadlock loom reports). Each of the last two
+//! was checked to fail with the bug it guards against put back (a Relaxed store of the odd
+//! sequence value; the handshake without its fences).
+//!
+//! # The membarrier flavour under loom
+//!
+//! Under loom both halves of the asymmetric fence pair are `fence(SeqCst)` (loom knows no
+//! membarrier). That still models the membarrier flavour, whose reader half is only a compiler
+//! fence: `membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)` makes every thread of the process that
+//! is running execute a full barrier before the call returns (a thread that is not running gets
+//! one from the context switch). For a reader, that barrier falls somewhere in its instruction
+//! stream; the compiler fences keep the program order of its counter store and its section's
+//! accesses in that stream, so wherever the barrier falls relative to them, it orders them as a
+//! full fence of the reader's would have at the matching program point, and it is ordered with
+//! the grace period's own accesses as the grace period's `SeqCst` fence is. That is the
+//! Linux-kernel memory model's reading of `sys_membarrier` (an `smp_mb()` on every CPU) and the
+//! argument of liburcu's memb flavour; a reader `SeqCst` fence exactly where the compiler fence
+//! is gives the same orderings, and so loom checks the same protocol.
 #![cfg(loom)]
 
 use std::ptr::NonNull;
@@ -270,5 +300,173 @@ fn concurrent_synchronize_model(reading: Reading) {
         unsafe { (*other_previous).poison() };
         reader.join().unwrap();
         free_all(&[a, b, c]);
+    });
+}
+
+/// A polled grace period: a poller that sees `poll` return true reclaims at once, while two
+/// leaders run grace periods concurrently. The sequence value the poller reads may have been
+/// stored by the second leader as it starts its own grace period; it must still carry the
+/// completion of the one the poller waited for (its Release store, paired with `poll`'s Acquire).
+#[test]
+fn a_poller_that_sees_its_grace_period_done_may_reclaim() {
+    loom::model(|| {
+        let domain = Arc::new(Domain::new());
+        let old = Object::new();
+        let new = Object::new();
+        let slot = Arc::new(AtomicPtr::new(old));
+        let node = registered_reader(&domain);
+
+        let reader = {
+            let (domain, slot) = (Arc::clone(&domain), Arc::clone(&slot));
+            thread::spawn(move || read_once(&domain, &node, &slot, false))
+        };
+        let leaders: Vec<_> = (0..2)
+            .map(|_| {
+                let domain = Arc::clone(&domain);
+                thread::spawn(move || domain.synchronize())
+            })
+            .collect();
+
+        slot.store(new, Ordering::Release);
+        let target = domain.start_poll();
+        for _ in 0..3 {
+            if domain.poll(target) {
+                // SAFETY: `old` stays allocated until `free_all`.
+                unsafe { (*old).poison() };
+                break;
+            }
+            thread::yield_now();
+        }
+        reader.join().unwrap();
+        for leader in leaders {
+            leader.join().unwrap();
+        }
+        free_all(&[old, new]);
+    });
+}
+
+/// A reader that registers while a grace period runs (possibly after the grace period took its
+/// look at the registry, or found it empty and returned at once), reads, and unregisters while
+/// another grace period may be scanning: nothing it read is reclaimed under it.
+#[test]
+fn a_reader_that_registers_and_unregisters_during_grace_periods_is_covered() {
+    loom::model(|| {
+        let domain = Arc::new(Domain::new());
+        let old = Object::new();
+        let new = Object::new();
+        let slot = Arc::new(AtomicPtr::new(old));
+
+        let reader = {
+            let (domain, slot) = (Arc::clone(&domain), Arc::clone(&slot));
+            thread::spawn(move || {
+                let node = registered_reader(&domain);
+                read_once(&domain, &node, &slot, false);
+                domain.unregister(&node);
+            })
+        };
+
+        slot.store(new, Ordering::Release);
+        domain.synchronize();
+        // SAFETY: `old` stays allocated until `free_all`.
+        unsafe { (*old).poison() };
+        reader.join().unwrap();
+        free_all(&[old, new]);
+    });
+}
+
+/// A QSBR reader goes offline and online again around the grace period's first look at its
+/// quiescent-state count, then passes a quiescent state: each of its three reads is protected.
+#[test]
+fn a_qsbr_reader_going_offline_and_online_around_the_first_look_is_covered() {
+    loom::model(|| {
+        let domain = Arc::new(Domain::new());
+        let old = Object::new();
+        let new = Object::new();
+        let slot = Arc::new(AtomicPtr::new(old));
+        let node = registered_reader(&domain);
+
+        let reader = {
+            let (domain, slot) = (Arc::clone(&domain), Arc::clone(&slot));
+            thread::spawn(move || {
+                node.lock(&domain); // online
+                read_object(slot.load(Ordering::Acquire));
+                node.unlock(&domain); // offline
+                node.lock(&domain); // online again
+                read_object(slot.load(Ordering::Acquire));
+                node.quiescent_state(&domain);
+                read_object(slot.load(Ordering::Acquire));
+                node.unlock(&domain);
+            })
+        };
+
+        slot.store(new, Ordering::Release);
+        domain.synchronize();
+        // SAFETY: `old` stays allocated until `free_all`.
+        unsafe { (*old).poison() };
+        reader.join().unwrap();
+        free_all(&[old, new]);
+    });
+}
+
+/// A reader preempted between loading the phase and storing it into its counter, for the whole
+/// of a grace period (two phase flips): it enters its section with a stale phase, after which the
+/// next grace period must still wait for it.
+#[test]
+fn a_reader_that_stores_a_stale_phase_after_a_whole_grace_period_is_waited_for() {
+    loom::model(|| {
+        let domain = Arc::new(Domain::new());
+        let old = Object::new();
+        let new = Object::new();
+        let slot = Arc::new(AtomicPtr::new(old));
+        let node = registered_reader(&domain);
+
+        let reader = {
+            let (domain, slot) = (Arc::clone(&domain), Arc::clone(&slot));
+            thread::spawn(move || read_once(&domain, &node, &slot, false))
+        };
+
+        domain.synchronize(); // the grace period the reader may sleep through
+        slot.store(new, Ordering::Release);
+        domain.synchronize();
+        // SAFETY: `old` stays allocated until `free_all`.
+        unsafe { (*old).poison() };
+        reader.join().unwrap();
+        free_all(&[old, new]);
+    });
+}
+
+/// Backpressure: a caller that queued past the bound waits for room, and the worker's step wakes
+/// it once the backlog shrinks. A lost wake-up leaves the caller blocked, which loom reports.
+#[test]
+fn a_caller_waiting_for_room_is_woken_when_the_worker_catches_up() {
+    loom::model(|| {
+        let domain = Arc::new(Domain::new());
+        let a = Object::new();
+        let b = Object::new();
+        let queued = Arc::new(AtomicBool::new(false));
+
+        let worker = {
+            let (domain, queued) = (Arc::clone(&domain), Arc::clone(&queued));
+            thread::spawn(move || {
+                loop {
+                    // Acquire, before taking a batch: once the caller has queued both callbacks,
+                    // the batch taken next contains them (the real worker never stops at all).
+                    let all_queued = queued.load(Ordering::Acquire);
+                    if domain.run_callbacks() == 0 && all_queued {
+                        break;
+                    }
+                    thread::yield_now();
+                }
+            })
+        };
+        // SAFETY: each head is queued once, and its object outlives the model's callbacks.
+        unsafe {
+            domain.call_rcu(NonNull::new(&raw mut (*a).head).unwrap(), poison_callback);
+            domain.call_rcu(NonNull::new(&raw mut (*b).head).unwrap(), poison_callback);
+        }
+        queued.store(true, Ordering::Release);
+        domain.wait_for_room(1);
+        worker.join().unwrap();
+        free_all(&[a, b]);
     });
 }

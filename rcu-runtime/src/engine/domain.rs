@@ -94,25 +94,29 @@ impl Default for Domain {
     }
 }
 
-/// What the loom models drive directly (the process-wide API binds these to thread-locals and a
-/// worker thread, which loom cannot model): the same methods the global engine runs.
-#[cfg(loom)]
+/// Grace periods, blocking and polled: what `synchronize_rcu`, `start_poll` and `GpState::poll`
+/// run on the global domain, and what the loom models run on a fresh one.
 impl Domain {
-    /// Runs a full grace period (shared with concurrent callers), as `synchronize_rcu` does.
+    /// Runs a full grace period (shared with concurrent callers).
     pub fn synchronize(&self) {
         self.seq.wait_for(self, self.seq.snapshot());
     }
 
-    /// Starts a polled grace period, as `start_poll` does (without asking a worker to drive it).
+    /// The sequence value at which a grace period that starts after this call has completed.
     pub fn start_poll(&self) -> u64 {
         self.seq.snapshot()
     }
 
-    /// Whether the polled grace period `target` has completed, as `GpState::poll` does.
+    /// Whether the polled grace period `target` has completed.
     pub fn poll(&self, target: u64) -> bool {
         self.seq.is_done(target)
     }
+}
 
+/// What only the loom models drive directly (the process-wide API binds these to thread-locals
+/// and a worker thread, which loom cannot model): the same methods the global engine runs.
+#[cfg(loom)]
+impl Domain {
     /// Queues a callback through the queue `call_rcu` pushes to; returns the number of callbacks
     /// that were pending before it.
     ///

@@ -43,22 +43,21 @@ pub(crate) fn start() {
 pub(crate) fn synchronize(what: &str) {
     assert_may_wait(what);
     start();
-    let d = domain();
-    d.seq.wait_for(d, d.seq.snapshot());
+    domain().synchronize();
 }
 
 /// Starts a grace period (or joins one about to start) without waiting for it; returns the
 /// sequence value that [`poll`] and [`wait_for`] compare with. The callback worker drives it.
 pub(crate) fn start_poll() -> u64 {
     start();
-    let target = domain().seq.snapshot();
+    let target = domain().start_poll();
     worker::request_grace_period(target);
     target
 }
 
 /// Whether the grace period numbered `target` (from [`start_poll`]) has completed.
 pub(crate) fn poll(target: u64) -> bool {
-    if domain().seq.is_done(target) {
+    if domain().poll(target) {
         return true;
     }
     // In a forked child the worker that was driving the grace period is gone: start one.
