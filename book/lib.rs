@@ -38,6 +38,9 @@ pub mod porting {}
 #[doc = include_str!("src/pitfalls.md")]
 pub mod pitfalls {}
 
+#[doc = include_str!("src/architecture.md")]
+pub mod architecture {}
+
 /// The README's example, compiled and run so that it stays true.
 #[doc = include_str!("../README.md")]
 pub mod readme {}
