@@ -118,27 +118,6 @@ impl<'a> Input<'a> {
         self.attrs.view.clone().unwrap_or_else(|| format_ident!("{}View", self.ident))
     }
 
-    /// The hidden struct holding the `#[rcu]` field types (`RcuProtected::ReaderFields`).
-    pub(crate) fn reader_fields_ident(&self) -> Ident {
-        Ident::new("__RcuReaderFields", Span::call_site())
-    }
-
-    /// The hidden struct holding the structurally pinned field types (for the `Unpin` impl).
-    pub(crate) fn pinned_fields_ident(&self) -> Ident {
-        Ident::new("__RcuPinnedFields", Span::call_site())
-    }
-
-    /// The hidden trait that makes a user `impl Drop` conflict.
-    pub(crate) fn must_not_impl_drop_ident(&self) -> Ident {
-        format_ident!("{}MustNotImplDrop", self.ident)
-    }
-
-    /// The items the expansion hides in its `const _` block, where they would shadow anything of
-    /// the same name.
-    pub(crate) fn hidden_idents(&self) -> [Ident; 3] {
-        [self.reader_fields_ident(), self.pinned_fields_ident(), self.must_not_impl_drop_ident()]
-    }
-
     /// The fields of one kind.
     pub(crate) fn fields_of(&self, kind: FieldKind) -> impl Iterator<Item = &Field<'a>> {
         self.fields.iter().filter(move |field| field.kind == kind)

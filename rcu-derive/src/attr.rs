@@ -34,9 +34,42 @@ impl Errors {
         self.errors.iter().flat_map(|errors| errors.clone()).map(|error| error.to_string()).collect()
     }
 
-    /// One `compile_error!` per recorded error.
+    /// One `compile_error! { "message" }` per recorded error, spanned over the tokens it is
+    /// about.
+    ///
+    /// Written as a bare `compile_error!` rather than `syn`'s `::core::compile_error!`: a crate
+    /// with `extern crate self as core;` would turn the latter into a resolution error that
+    /// hides the message.
     pub(crate) fn to_compile_errors(&self) -> TokenStream {
-        self.errors.as_ref().map(syn::Error::to_compile_error).unwrap_or_default()
+        let Some(errors) = &self.errors else { return TokenStream::new() };
+        errors
+            .clone()
+            .into_iter()
+            .flat_map(|error| {
+                // `syn::Error::span` is the start on stable; `to_compile_error` knows the end
+                // too: reuse its spans and replace only the path.
+                let tokens: Vec<TokenTree> = error.to_compile_error().into_iter().collect();
+                let (start, end) = match (tokens.first(), tokens.last()) {
+                    (Some(first), Some(last)) => (first.span(), last.span()),
+                    _ => (error.span(), error.span()),
+                };
+                let message = proc_macro2::Literal::string(&error.to_string());
+                let mut ident = quote::quote_spanned!(start=> compile_error!);
+                let mut body = proc_macro2::Group::new(
+                    proc_macro2::Delimiter::Brace,
+                    TokenStream::from(TokenTree::Literal(message)),
+                );
+                body.set_span(end);
+                ident.extend([TokenTree::Group(body)]);
+                ident
+            })
+            .collect()
+    }
+}
+
+impl From<syn::Error> for Errors {
+    fn from(error: syn::Error) -> Self {
+        Errors { errors: Some(error) }
     }
 }
 

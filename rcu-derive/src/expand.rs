@@ -1,16 +1,21 @@
 //! Code generation.
 //!
 //! The public projection and view types are emitted next to the struct; everything else lives in
-//! one `const _: () = { .. };` block so that no helper name leaks into the user's module. Every
-//! path is absolute (`::core::..`, the runtime's path), so user items named `Pin`, `Rcu`,
-//! `Field` or `core` cannot change what the expansion means.
+//! one `const _: () = { .. };` block that declares no named item, only impls: a user type named
+//! like a helper could otherwise resolve to the helper wherever the expansion copies the user's
+//! tokens (field types, bounds). Every other name comes through the runtime's path
+//! (`::rcu_runtime::__private::Pin`, never `::core::pin::Pin`, which `extern crate self as core`
+//! redirects; `__private::usize`, never `usize`, which a user `struct usize;` shadows), and field
+//! places are computed with native syntax (`&raw const (*p).field`).
+//! What the runtime relies on is checked by its own signatures (see `rcu_runtime::__private`),
+//! so even a redirected runtime path cannot make the expansion unsound.
 //!
 //! Comments do not survive in tokens, so the safety argument of each `unsafe` item is written
 //! here, next to the `quote!` that emits it, and repeated in `rcu-runtime/tests/derive_expanded.rs`,
 //! the compiled, commented expansion of an example struct.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{DeriveInput, GenericParam, Generics, Lifetime, LifetimeParam, Member, Path, WherePredicate};
 
@@ -22,7 +27,7 @@ use crate::{fallback, valid};
 pub(crate) fn derive(input: TokenStream) -> TokenStream {
     let input: DeriveInput = match syn::parse2(input) {
         Ok(input) => input,
-        Err(error) => return error.to_compile_error(),
+        Err(error) => return Errors::from(error).to_compile_errors(),
     };
     let mut errors = Errors::default();
     let expansion = Input::from_syn(&input, &mut errors).and_then(|mut parsed| {
@@ -44,6 +49,8 @@ pub(crate) fn derive(input: TokenStream) -> TokenStream {
 struct Cx<'a> {
     input: &'a Input<'a>,
     krate: Path,
+    /// `#krate::__private`, where the items of `core` the expansion names come from.
+    private: TokenStream,
     /// The lifetime of the projections (`'pin`, or a variant the struct does not use).
     pin: Lifetime,
     /// The lifetime of the reader view (`'view`, or a variant the struct does not use).
@@ -60,9 +67,11 @@ impl<'a> Cx<'a> {
     fn new(input: &'a Input<'a>) -> Self {
         let ident = input.ident;
         let (_, ty_generics, _) = input.generics.split_for_impl();
+        let krate = input.krate();
         Cx {
             input,
-            krate: input.krate(),
+            private: quote!(#krate::__private),
+            krate,
             pin: fresh_lifetime(input.generics, "pin"),
             view: fresh_lifetime(input.generics, "view"),
             self_ty: quote!(#ident #ty_generics),
@@ -92,20 +101,11 @@ impl<'a> Cx<'a> {
         self.where_with(&[])
     }
 
-    /// `(PhantomData<T>, &'x (), ..)`: a type that uses every generic parameter of the struct.
-    fn generics_marker(&self) -> TokenStream {
-        let parts = self.input.generics.params.iter().filter_map(|param| match param {
-            GenericParam::Type(param) => {
-                let ident = &param.ident;
-                Some(quote!(::core::marker::PhantomData<#ident>))
-            }
-            GenericParam::Lifetime(param) => {
-                let lifetime = &param.lifetime;
-                Some(quote!(&#lifetime ()))
-            }
-            GenericParam::Const(_) => None,
-        });
-        quote!((#(#parts,)*))
+    /// `HasField<Field<N>>` of `field`, as a path: `#krate::HasField<#krate::Field<N>>`.
+    fn has_field_trait(&self, field: &Field<'_>) -> TokenStream {
+        let krate = &self.krate;
+        let n = field.index_literal();
+        quote!(#krate::HasField<#krate::Field<#n>>)
     }
 }
 
@@ -124,21 +124,23 @@ fn expand(input: &Input<'_>) -> TokenStream {
     let rcu_protected = rcu_protected_impl(&cx);
     let unpin = unpin_impl(&cx);
     let drop = drop_impls(&cx);
-    let assertions = assertions(&cx);
     quote! {
         #projection
         #projection_ref
         #view
 
-        // Locals and parameters are named `__rcu_derive_*`: an identifier pattern becomes a
-        // constant pattern (or an error) when a `const` of that name is in scope, and no span
-        // hygiene on stable Rust prevents that, so those names are reserved.
+        // Only impls in here: a named item would be in scope of the user's tokens copied below
+        // (field types, bounds), and a user type of the same name would resolve to it. Locals and
+        // parameters are named `__rcu_derive_*`: an identifier pattern becomes a constant pattern
+        // (or an error) when a `const` of that name is in scope, and no span hygiene on stable
+        // Rust prevents that, so those names are reserved.
         #[allow(
             non_camel_case_types,
             non_upper_case_globals,
             single_use_lifetimes,
             unused_lifetimes,
             unused_qualifications,
+            dyn_drop,
             clippy::used_underscore_binding,
             clippy::needless_lifetimes,
         )]
@@ -152,7 +154,6 @@ fn expand(input: &Input<'_>) -> TokenStream {
             #rcu_protected
             #unpin
             #drop
-            #assertions
         };
     }
 }
@@ -165,7 +166,7 @@ enum Mutability {
 
 /// `ConfigProjection<'pin>` or `ConfigProjectionRef<'pin>`: one field per struct field.
 fn projection_type(cx: &Cx<'_>, mutability: Mutability) -> TokenStream {
-    let Cx { input, krate, pin, self_ty, .. } = cx;
+    let Cx { input, krate, private, pin, self_ty, .. } = cx;
     let vis = input.vis;
     let (name, doc) = match mutability {
         Mutability::Mut => (
@@ -198,9 +199,9 @@ fn projection_type(cx: &Cx<'_>, mutability: Mutability) -> TokenStream {
         let docs = field_docs(field);
         let projected = match (field.kind, mutability) {
             (FieldKind::Rcu, Mutability::Mut) => quote!(#krate::RcuMut<#pin, #ty>),
-            (FieldKind::Pin, Mutability::Mut) => quote!(::core::pin::Pin<&#pin mut #ty>),
+            (FieldKind::Pin, Mutability::Mut) => quote!(#private::Pin<&#pin mut #ty>),
             (FieldKind::Plain | FieldKind::RcuHead, Mutability::Mut) => quote!(&#pin mut #ty),
-            (FieldKind::Rcu | FieldKind::Pin, Mutability::Shared) => quote!(::core::pin::Pin<&#pin #ty>),
+            (FieldKind::Rcu | FieldKind::Pin, Mutability::Shared) => quote!(#private::Pin<&#pin #ty>),
             (FieldKind::Plain | FieldKind::RcuHead, Mutability::Shared) => quote!(&#pin #ty),
         };
         match &field.member {
@@ -210,7 +211,7 @@ fn projection_type(cx: &Cx<'_>, mutability: Mutability) -> TokenStream {
     });
     let body = if input.fields.is_empty() {
         // Nothing uses `'pin` otherwise (and no type parameter can exist without a field).
-        quote!(#where_clause { __pin: ::core::marker::PhantomData<&#pin mut #self_ty> })
+        quote!(#where_clause { __pin: #private::PhantomData<&#pin mut #self_ty> })
     } else {
         match input.style {
             Style::Named | Style::Unit => quote!(#where_clause { #(#fields,)* }),
@@ -248,7 +249,7 @@ fn field_docs(field: &Field<'_>) -> TokenStream {
 /// `ConfigView<'view>`: a `Copy` handle to the struct for readers, with one method per `#[rcu]`
 /// field. It holds the raw view and nothing else: no method reaches a field that is not `#[rcu]`.
 fn view_type(cx: &Cx<'_>) -> TokenStream {
-    let Cx { input, krate, view, self_ty, .. } = cx;
+    let Cx { input, private, view, self_ty, .. } = cx;
     let vis = input.vis;
     let name = input.view_ident();
     let doc = format!(
@@ -264,42 +265,69 @@ fn view_type(cx: &Cx<'_>) -> TokenStream {
         #[doc = #doc]
         #[allow(non_camel_case_types, single_use_lifetimes, explicit_outlives_requirements)]
         #vis struct #name #def_generics #where_clause {
-            __raw: #krate::__private::RawView<#view, #self_ty>,
+            __raw: #private::RawView<#view, #self_ty>,
         }
     }
 }
 
-/// `unsafe impl #trait_<Field<N>> for Self { #body }` for one field, under the field's `cfg`s:
-/// the shape shared by the per-field trait impls below.
+/// `unsafe impl #trait_ for Self { #body }` for one field, under the field's `cfg`s: the shape
+/// shared by the per-field trait impls below.
 fn field_impl(cx: &Cx<'_>, field: &Field<'_>, trait_: TokenStream, body: TokenStream) -> TokenStream {
-    let Cx { krate, self_ty, .. } = cx;
+    let self_ty = &cx.self_ty;
     let (impl_generics, _, _) = cx.generics.split_for_impl();
     let where_clause = cx.where_clause();
     let cfgs = field.cfgs();
-    let n = field.index_literal();
     quote! {
         #(#cfgs)*
         #[automatically_derived]
-        unsafe impl #impl_generics #trait_<#krate::Field<#n>> for #self_ty #where_clause { #body }
+        unsafe impl #impl_generics #trait_ for #self_ty #where_clause { #body }
     }
 }
 
 /// `HasField<Field<N>>` for one field.
 fn has_field(cx: &Cx<'_>, field: &Field<'_>) -> TokenStream {
-    let krate = &cx.krate;
+    let private = &cx.private;
     let ty = &field.ty;
     let member = &field.member;
-    // SAFETY (of the emitted impl): `Type` is the field's declared type and `OFFSET` is what
-    // `offset_of!` computes for that very field, so a value of `Self` holds a `Type` at `OFFSET`.
-    // The field is properly aligned there because the struct is not `repr(packed)`
-    // (`__assert_not_repr_packed` takes a reference to it, which a packed layout rejects).
+    let has_field = cx.has_field_trait(field);
+    // `Type` is spanned at the field's type, so that rustc's "private type in public interface"
+    // (E0446, a `pub` struct with a less visible field type) points at it.
+    let type_item = quote_spanned!(ty.span()=> type Type = #ty;);
+    // SAFETY (of the emitted impl): every value of `Self` holds a `Type` at `OFFSET`, aligned:
+    // - `Type` is the field's type: the closure below takes `&field` as a `&Type`, which does not
+    //   compile otherwise (so no path or name in the user's crate can make the copied type
+    //   tokens mean another type than they mean in the struct);
+    // - `OFFSET` is the field's offset, computed from the place `(*base).field` with native
+    //   syntax (no `offset_of!` behind a path the user's crate could redirect): whatever memory
+    //   `base` points to, the projection lies `offset` bytes after it, which `offset_from`
+    //   measures (a const evaluation that is not sound does not compile);
+    // - the field is aligned there: the same closure takes a reference to the field, which is a
+    //   hard error (E0793) if the struct is `repr(packed)`, even when another macro added it.
+    //
+    // SAFETY (of the emitted `unsafe` blocks):
+    // - `&raw const (*base).field`: `base` points to a `MaybeUninit<Self>` local, so the place is
+    //   inside a live allocation; `&raw const` reads nothing and asserts no initialization;
+    // - `offset_from`: both pointers are derived from `base`, into the same local, and the
+    //   distance between them is a multiple of the `u8` they are cast to.
     field_impl(
         cx,
         field,
-        quote!(#krate::HasField),
+        has_field.clone(),
         quote! {
-            type Type = #ty;
-            const OFFSET: usize = ::core::mem::offset_of!(Self, #member);
+            #type_item
+            const OFFSET: #private::usize = {
+                let _ = |__rcu_derive_this: &Self| {
+                    let _: &<Self as #has_field>::Type = &__rcu_derive_this.#member;
+                };
+                let __rcu_derive_value = #private::MaybeUninit::<Self>::uninit();
+                let __rcu_derive_base: *const Self = __rcu_derive_value.as_ptr();
+                let __rcu_derive_field: *const <Self as #has_field>::Type =
+                    unsafe { &raw const (*__rcu_derive_base).#member };
+                unsafe {
+                    __rcu_derive_field.cast::<#private::u8>().offset_from(__rcu_derive_base.cast::<#private::u8>())
+                        as #private::usize
+                }
+            };
         },
     )
 }
@@ -307,58 +335,69 @@ fn has_field(cx: &Cx<'_>, field: &Field<'_>) -> TokenStream {
 /// `HasPinnedField<Field<N>>` for a `#[pin]` or `#[rcu]` field.
 fn has_pinned_field(cx: &Cx<'_>, field: &Field<'_>) -> TokenStream {
     let krate = &cx.krate;
+    let n = field.index_literal();
     // SAFETY (of the emitted impl): the field is structurally pinned, and the compiler proves it:
     // - the projections emitted below hand out `Pin<&mut F>` (`#[pin]`) or `RcuMut` (`#[rcu]`),
     //   never `&mut F`, and no other generated code touches the field;
     // - `Unpin` for the struct holds only when every pinned field is `Unpin` (`unpin_impl`), and
     //   a user `impl Unpin` would conflict with it;
-    // - the struct has no `Drop` that could move the field: a user `impl Drop` conflicts with
-    //   `MustNotImplDrop` (`drop_impls`), and with `PinnedDrop` the emitted `Drop` passes only
-    //   `Pin<&mut Self>` on;
-    // - the struct is not `repr(packed)` (`__assert_not_repr_packed`).
-    field_impl(cx, field, quote!(#krate::HasPinnedField), TokenStream::new())
+    // - the struct has no `Drop` that could move the field: a user `impl Drop` conflicts with the
+    //   `UseRcuProtectedPinnedDropInsteadOfDrop` impl (`drop_impls`), and with `PinnedDrop` the
+    //   emitted `Drop` passes only `Pin<&mut Self>` on;
+    // - the struct is not `repr(packed)` (the reference to each field in `has_field`).
+    // That these impls are of the real `Unpin`, `Drop` and `RcuMut` is checked by
+    // `RawView::check_paths` in the `RcuProtected` impl, which `RcuMutex` goes through.
+    field_impl(cx, field, quote!(#krate::HasPinnedField<#krate::Field<#n>>), TokenStream::new())
 }
 
 /// `RcuField<Field<N>>` for an `#[rcu]` field: what lets the reader view reach it.
 fn rcu_field(cx: &Cx<'_>, field: &Field<'_>) -> TokenStream {
-    let krate = &cx.krate;
-    // SAFETY (of the emitted impl), the contract of `RcuField`:
-    // - the field's type is an `Rcu<P>`: `__assert_field_types` calls `assert_rcu_field` on it,
-    //   which does not compile for any other type;
-    // - the field is structurally pinned (the `HasPinnedField` impl above);
-    // - the only mutable access the generated code gives to it is `RcuMut`, which can publish
-    //   through the `Rcu`'s atomic pointer but cannot overwrite the `Rcu` in place.
-    field_impl(cx, field, quote!(#krate::__private::RcuField), TokenStream::new())
+    let Cx { krate, private, .. } = cx;
+    let n = field.index_literal();
+    // The trait's supertrait `HasField<F, Type: IsRcu>` fails on a field that is not an `Rcu`:
+    // span the trait at the field's type, so that the error points there.
+    let trait_ = respan(quote!(#private::RcuField<#krate::Field<#n>>), field.ty.span());
+    // SAFETY (of the emitted impl), the contract of `RcuField`: the field is structurally pinned
+    // (the `HasPinnedField` impl above, a supertrait), and the only mutable access the generated
+    // code gives to it is `RcuMut`, which can publish through the `Rcu`'s atomic pointer but
+    // cannot overwrite the `Rcu` in place. (That the field is an `Rcu<P>` is no longer part of
+    // the contract: the supertrait `HasField<F, Type: IsRcu>` makes the compiler check it.)
+    field_impl(cx, field, trait_, TokenStream::new())
 }
 
-/// `HasRcuHead` through the `#[rcu_head]` field's `HasField` impl.
+/// `HasRcuHead` through the `#[rcu_head]` field.
 fn has_rcu_head(cx: &Cx<'_>, field: &Field<'_>) -> TokenStream {
     let Cx { krate, self_ty, .. } = cx;
     let (impl_generics, _, _) = cx.generics.split_for_impl();
     let where_clause = cx.where_clause();
     let cfgs = field.cfgs();
     let n = field.index_literal();
-    // SAFETY (of the emitted impl): both methods go through `HasField<Field<N>>` of the
-    // `#[rcu_head]` field, whose type is `RcuHead` (`__assert_field_types` calls
-    // `assert_rcu_head_field` on it, which does not compile for any other type), so the casts
-    // between `*mut <Self as HasField<..>>::Type` and `*mut RcuHead` change nothing:
-    // - `raw_get_rcu_head` offsets `this` by the field's offset, keeping its provenance;
-    // - `rcu_head_container_of` is its inverse, and its caller's contract (a head returned by
-    //   `raw_get_rcu_head` for a live value) is exactly `field_container_of`'s.
+    // `RcuHead::__field` fails (with the `#[rcu_head]` message) unless the field is an
+    // `RcuHead`: span it at the field's type. Both methods make the same call, so rustc reports
+    // one error.
+    let head_field = respan(quote!(#krate::RcuHead::__field::<Self, #krate::Field<#n>>()), field.ty.span());
+    // SAFETY (of the emitted impl): both methods go through `RcuHead::__field`, an inherent item
+    // of `#krate::RcuHead`, which is the runtime's real `RcuHead` because the same path is in the
+    // methods' signatures, which must match `HasRcuHead`'s. It compiles only if the field `N` is
+    // an `RcuHead` (the sealed `IsRcuHead` bound on `HasField<Field<N>>::Type`), and its token's
+    // `raw_get` is `raw_get_field` of that field (same provenance), `container_of` its inverse
+    // `field_container_of`; no cast is written here.
     //
-    // SAFETY (of the emitted `unsafe` block): forwarded from the caller, as just said.
+    // SAFETY (of the emitted `unsafe` block): the caller passes a head returned by
+    // `raw_get_rcu_head` for a live value, that is, by `raw_get` for a live value, which is
+    // `container_of`'s contract.
     quote! {
         #(#cfgs)*
         #[automatically_derived]
         unsafe impl #impl_generics #krate::HasRcuHead for #self_ty #where_clause {
             #[inline]
             fn raw_get_rcu_head(__rcu_derive_this: *mut Self) -> *mut #krate::RcuHead {
-                <Self as #krate::HasField<#krate::Field<#n>>>::raw_get_field(__rcu_derive_this).cast::<#krate::RcuHead>()
+                #head_field.raw_get(__rcu_derive_this)
             }
 
             #[inline]
             unsafe fn rcu_head_container_of(__rcu_derive_head: *mut #krate::RcuHead) -> *mut Self {
-                unsafe { <Self as #krate::HasField<#krate::Field<#n>>>::field_container_of(__rcu_derive_head.cast()) }
+                unsafe { #head_field.container_of(__rcu_derive_head) }
             }
         }
     }
@@ -366,7 +405,7 @@ fn has_rcu_head(cx: &Cx<'_>, field: &Field<'_>) -> TokenStream {
 
 /// The inherent `project` and `project_ref` methods (pin-project style).
 fn project_methods(cx: &Cx<'_>) -> TokenStream {
-    let Cx { input, krate, pin, self_ty, .. } = cx;
+    let Cx { input, krate, private, pin, self_ty, .. } = cx;
     let vis = input.vis;
     let (impl_generics, _, _) = cx.generics.split_for_impl();
     let where_clause = cx.where_clause();
@@ -381,9 +420,9 @@ fn project_methods(cx: &Cx<'_>) -> TokenStream {
         let cfgs = field.cfgs();
         let value = match field.kind {
             FieldKind::Rcu => quote! {
-                #krate::RcuMut::new(::core::pin::Pin::new_unchecked(&mut #this.#member))
+                #krate::RcuMut::new(#private::Pin::new_unchecked(&mut #this.#member))
             },
-            FieldKind::Pin => quote!(::core::pin::Pin::new_unchecked(&mut #this.#member)),
+            FieldKind::Pin => quote!(#private::Pin::new_unchecked(&mut #this.#member)),
             FieldKind::Plain | FieldKind::RcuHead => quote!(&mut #this.#member),
         };
         quote!(#(#cfgs)* #member: #value)
@@ -392,13 +431,13 @@ fn project_methods(cx: &Cx<'_>) -> TokenStream {
         let member = &field.member;
         let cfgs = field.cfgs();
         let value = if field.is_pinned() {
-            quote!(::core::pin::Pin::new_unchecked(&#this.#member))
+            quote!(#private::Pin::new_unchecked(&#this.#member))
         } else {
             quote!(&#this.#member)
         };
         quote!(#(#cfgs)* #member: #value)
     });
-    let marker = input.fields.is_empty().then(|| quote!(__pin: ::core::marker::PhantomData,));
+    let marker = input.fields.is_empty().then(|| quote!(__pin: #private::PhantomData,));
 
     let doc_project = format!(
         " Projects a pinned `&mut {}` to its fields: `#[rcu]` fields as `RcuMut`, `#[pin]` \
@@ -419,21 +458,24 @@ fn project_methods(cx: &Cx<'_>) -> TokenStream {
     //   not overwritten in place while readers may hold `&Rcu`;
     // - `Pin::new_unchecked(&field)` in `project_ref`: the same reason, for a shared borrow.
     // Fields that are not pinned are handed out as plain references: nothing promised they stay put.
+    // `#private::Pin` is `core`'s `Pin`: the receiver `self: #private::Pin<..>` does not compile
+    // for another type (E0307), so its inherent `get_unchecked_mut` and `new_unchecked` are the
+    // real ones.
     quote! {
         impl #impl_generics #self_ty #where_clause {
             #[doc = #doc_project]
             #[inline]
-            #vis fn project<#pin>(self: ::core::pin::Pin<&#pin mut Self>) -> #projection #proj_args {
+            #vis fn project<#pin>(self: #private::Pin<&#pin mut Self>) -> #projection #proj_args {
                 unsafe {
-                    let #this = ::core::pin::Pin::get_unchecked_mut(self);
+                    let #this = #private::Pin::get_unchecked_mut(self);
                     #projection { #(#mut_fields,)* #marker }
                 }
             }
 
             #[doc = #doc_project_ref]
             #[inline]
-            #vis fn project_ref<#pin>(self: ::core::pin::Pin<&#pin Self>) -> #projection_ref #proj_args {
-                let #this = ::core::pin::Pin::get_ref(self);
+            #vis fn project_ref<#pin>(self: #private::Pin<&#pin Self>) -> #projection_ref #proj_args {
+                let #this = #private::Pin::get_ref(self);
                 unsafe { #projection_ref { #(#ref_fields,)* #marker } }
             }
         }
@@ -442,7 +484,7 @@ fn project_methods(cx: &Cx<'_>) -> TokenStream {
 
 /// `Clone`/`Copy` for the view and its one method per `#[rcu]` field.
 fn view_impls(cx: &Cx<'_>) -> TokenStream {
-    let Cx { input, krate, view, self_ty, .. } = cx;
+    let Cx { input, krate, private, view, self_ty, .. } = cx;
     let name = input.view_ident();
     let generics = cx.generics_with(view);
     let (impl_generics, ty_generics, _) = generics.split_for_impl();
@@ -459,19 +501,24 @@ fn view_impls(cx: &Cx<'_>) -> TokenStream {
                 format!(" The `#[rcu]` field `{}`, for lock-free readers.", index.index)
             }
         };
+        // A method call on the `RawView` value, not a path: the value's type is the runtime's
+        // `RawView` (see `rcu_protected_impl`), so this is its inherent `rcu_field`, whose
+        // signature admits only `RcuField`s, which are `Rcu`s. Spanned at the field's type, where
+        // an unsatisfied bound is about.
+        let rcu_field = respan(quote!(.rcu_field::<#krate::Field<#n>>()), ty.span());
         quote! {
             #(#cfgs)*
             #[doc = #doc]
             #[inline]
             #[must_use]
             #vis fn #method(&self) -> &#view #ty {
-                #krate::__private::RawView::rcu_field::<#krate::Field<#n>>(self.__raw)
+                self.__raw #rcu_field
             }
         }
     });
     quote! {
         #[automatically_derived]
-        impl #impl_generics ::core::clone::Clone for #name #ty_generics #where_clause {
+        impl #impl_generics #private::Clone for #name #ty_generics #where_clause {
             #[inline]
             fn clone(&self) -> Self {
                 *self
@@ -479,7 +526,7 @@ fn view_impls(cx: &Cx<'_>) -> TokenStream {
         }
 
         #[automatically_derived]
-        impl #impl_generics ::core::marker::Copy for #name #ty_generics #where_clause {}
+        impl #impl_generics #private::Copy for #name #ty_generics #where_clause {}
 
         impl #impl_generics #name #ty_generics #where_clause {
             #(#methods)*
@@ -487,13 +534,11 @@ fn view_impls(cx: &Cx<'_>) -> TokenStream {
     }
 }
 
-/// `RcuProtected` itself, and the hidden struct of the `#[rcu]` field types behind `ReaderFields`.
+/// `RcuProtected` itself.
 fn rcu_protected_impl(cx: &Cx<'_>) -> TokenStream {
-    let Cx { input, krate, pin, view, self_ty, .. } = cx;
+    let Cx { input, krate, private, pin, view, self_ty, .. } = cx;
     let (impl_generics, _, _) = cx.generics.split_for_impl();
     let where_clause = cx.where_clause();
-    let (readers_def, readers_args, _) = cx.generics.split_for_impl();
-    let reader_fields_name = input.reader_fields_ident();
     let pin_generics = cx.generics_with(pin);
     let (_, proj_args, _) = pin_generics.split_for_impl();
     let view_generics = cx.generics_with(view);
@@ -501,50 +546,59 @@ fn rcu_protected_impl(cx: &Cx<'_>) -> TokenStream {
     let projection = input.projection_ident();
     let projection_ref = input.projection_ref_ident();
     let view_name = input.view_ident();
-    let marker = cx.generics_marker();
     let reader_fields = input.fields_of(FieldKind::Rcu).map(|field| {
-        let cfgs = field.cfgs();
-        let ty = &field.ty;
-        let name = format_ident!("__field{}", field.index);
-        quote!(#(#cfgs)* #name: #ty)
+        let has_field = cx.has_field_trait(field);
+        quote!(<Self as #has_field>::Type)
     });
+    let paths = quote! {
+        [fn(
+            &dyn #private::Unpin,
+            &dyn #private::Drop,
+            &dyn #private::UseRcuProtectedPinnedDropInsteadOfDrop,
+            #private::Pin<&mut ()>,
+            #krate::RcuMut<'_, ()>,
+        ); 0]
+    };
+    // When the user chose the crate path, a failed check is about that path: point there.
+    let check_paths = quote!(.check_paths::<#paths>());
+    let check_paths = match &input.attrs.krate {
+        Some(path) => respan(check_paths, path.span()),
+        None => check_paths,
+    };
     // SAFETY (of the emitted impl), the contract of `RcuProtected`:
     // - `project` and `project_ref` are the inherent methods above: they give `RcuMut` or
     //   `Pin<&_>` for every `#[rcu]` field, so safe code holding a projection can publish
     //   through an `Rcu` but never overwrite or move it;
     // - `view` wraps the raw view and nothing else; the view's methods reach only `#[rcu]`
     //   fields (those with an `RcuField` impl), through `RawView::rcu_field`;
-    // - `ReaderFields` holds exactly the types of the `#[rcu]` fields (plus a marker that is
-    //   `Send + Sync` whatever the generics are), so it is `Sync` exactly when they all are;
+    // - `ReaderFields` is the tuple of the `#[rcu]` fields' types (`HasField::Type`, which the
+    //   `HasField` impls check against the fields), so it is `Sync` exactly when they all are;
     // - when there is an `#[rcu]` field, `Self` is not `Unpin`: the `Rcu` is `!Unpin` and the
     //   `Unpin` impl below requires every pinned field to be `Unpin`.
+    // These rest on impls written with paths through `#krate`; `check_paths`, a method of the
+    // `RawView` that the trait's signature passes to `view` (so the runtime's own, whatever the
+    // paths say), compiles only if those paths name the runtime's real items.
     quote! {
-        #[doc(hidden)]
-        #[allow(dead_code)]
-        pub struct #reader_fields_name #readers_def #where_clause {
-            __generics: #krate::__private::PhantomGenerics<'static, #marker>,
-            #(#reader_fields,)*
-        }
-
         #[automatically_derived]
         unsafe impl #impl_generics #krate::RcuProtected for #self_ty #where_clause {
             type View<#view> = #view_name #view_args where Self: #view;
             type Projection<#pin> = #projection #proj_args where Self: #pin;
             type ProjectionRef<#pin> = #projection_ref #proj_args where Self: #pin;
-            type ReaderFields = #reader_fields_name #readers_args;
+            type ReaderFields = (#(#reader_fields,)*);
 
             #[inline]
-            fn project(self: ::core::pin::Pin<&mut Self>) -> Self::Projection<'_> {
+            fn project(self: #private::Pin<&mut Self>) -> Self::Projection<'_> {
                 Self::project(self)
             }
 
             #[inline]
-            fn project_ref(self: ::core::pin::Pin<&Self>) -> Self::ProjectionRef<'_> {
+            fn project_ref(self: #private::Pin<&Self>) -> Self::ProjectionRef<'_> {
                 Self::project_ref(self)
             }
 
             #[inline]
-            fn view<#view>(__rcu_derive_raw: #krate::__private::RawView<#view, Self>) -> Self::View<#view> {
+            fn view<#view>(__rcu_derive_raw: #private::RawView<#view, Self>) -> Self::View<#view> {
+                __rcu_derive_raw #check_paths;
                 #view_name { __raw: __rcu_derive_raw }
             }
         }
@@ -553,40 +607,26 @@ fn rcu_protected_impl(cx: &Cx<'_>) -> TokenStream {
 
 /// `Unpin` only when every structurally pinned field is `Unpin` (pin-project's construction).
 ///
-/// The hidden struct holds the pinned field types, so it is `Unpin` exactly when they are; the
-/// extra `'pin` lifetime makes the bound depend on a parameter, so rustc accepts it even when
-/// it is false (`trivial_bounds` is unstable). A user `impl Unpin` conflicts with this impl.
+/// A tuple of the pinned field types is `Unpin` exactly when they are; the `PhantomData<&'pin
+/// ()>` in it makes the bound depend on a parameter, so rustc accepts it even when it is false
+/// (`trivial_bounds` is unstable). A user `impl Unpin` conflicts with this impl.
 fn unpin_impl(cx: &Cx<'_>) -> TokenStream {
-    let Cx { input, krate, pin, self_ty, .. } = cx;
+    let Cx { input, private, pin, self_ty, .. } = cx;
     let generics = cx.generics_with(pin);
-    let (impl_generics, hidden_args, _) = generics.split_for_impl();
-    let where_clause = cx.where_clause();
-    let marker = cx.generics_marker();
-    let fields = input.fields.iter().filter(|field| field.is_pinned()).map(|field| {
-        let cfgs = field.cfgs();
-        let ty = &field.ty;
-        let name = format_ident!("__field{}", field.index);
-        quote!(#(#cfgs)* #name: #ty)
-    });
-    let pinned_fields = input.pinned_fields_ident();
-    let unpin_where = cx.where_with(&[quote!(#pinned_fields #hidden_args: ::core::marker::Unpin)]);
+    let (impl_generics, _, _) = generics.split_for_impl();
+    let fields = input.fields.iter().filter(|field| field.is_pinned()).map(|field| &field.ty);
+    let pinned_fields = quote!((#private::PhantomData<&#pin ()>, #(#fields,)*));
+    let unpin_where = cx.where_with(&[quote!(#pinned_fields: #private::Unpin)]);
     quote! {
-        #[doc(hidden)]
-        #[allow(dead_code)]
-        pub struct #pinned_fields #impl_generics #where_clause {
-            __generics: #krate::__private::PhantomGenerics<#pin, #marker>,
-            #(#fields,)*
-        }
-
         #[automatically_derived]
-        impl #impl_generics ::core::marker::Unpin for #self_ty #unpin_where {}
+        impl #impl_generics #private::Unpin for #self_ty #unpin_where {}
     }
 }
 
 /// Forbids a user `Drop` (or, with `PinnedDrop`, emits the `Drop` that calls the user's
 /// `PinnedDrop`).
 fn drop_impls(cx: &Cx<'_>) -> TokenStream {
-    let Cx { input, krate, self_ty, .. } = cx;
+    let Cx { input, krate, private, self_ty, .. } = cx;
     let (impl_generics, _, _) = cx.generics.split_for_impl();
     let where_clause = cx.where_clause();
     if let Some(pinned_drop) = &input.attrs.pinned_drop {
@@ -598,68 +638,46 @@ fn drop_impls(cx: &Cx<'_>) -> TokenStream {
             quote_spanned!(pinned_drop.span()=> <Self as #krate::PinnedDrop>::drop(__rcu_derive_pinned));
         quote! {
             #[automatically_derived]
-            impl #impl_generics ::core::ops::Drop for #self_ty #where_clause {
+            impl #impl_generics #private::Drop for #self_ty #where_clause {
                 fn drop(&mut self) {
-                    let __rcu_derive_pinned = unsafe { ::core::pin::Pin::new_unchecked(self) };
+                    let __rcu_derive_pinned = unsafe { #private::Pin::new_unchecked(self) };
                     #drop_call;
                 }
             }
         }
     } else {
-        let must_not = input.must_not_impl_drop_ident();
         quote! {
-            // A user `impl Drop` makes the blanket impl apply to the struct, which then
-            // conflicts with the second impl: use `#[rcu_protected(PinnedDrop)]` instead.
-            trait #must_not {}
-            #[allow(drop_bounds)]
-            impl<T: ::core::ops::Drop + ?::core::marker::Sized> #must_not for T {}
-            impl #impl_generics #must_not for #self_ty #where_clause {}
+            // Every `T: Drop` has this trait through the runtime's blanket impl, so a user
+            // `impl Drop` makes this impl conflict: use `#[rcu_protected(PinnedDrop)]` instead.
+            #[automatically_derived]
+            impl #impl_generics #private::UseRcuProtectedPinnedDropInsteadOfDrop for #self_ty #where_clause {}
 
             // A user `impl PinnedDrop` without the option would never run: make it conflict.
             #[doc(hidden)]
             #[automatically_derived]
             impl #impl_generics #krate::PinnedDrop for #self_ty #where_clause {
-                fn drop(self: ::core::pin::Pin<&mut Self>) {}
+                fn drop(self: #private::Pin<&mut Self>) {}
             }
         }
     }
 }
 
-/// Compile-time checks: not `repr(packed)`, and the field types the attributes claim.
-fn assertions(cx: &Cx<'_>) -> TokenStream {
-    let Cx { input, krate, self_ty, .. } = cx;
-    let (impl_generics, _, _) = cx.generics.split_for_impl();
-    let where_clause = cx.where_clause();
-    let borrows = input.fields.iter().map(|field| {
-        let cfgs = field.cfgs();
-        let member = &field.member;
-        quote!(#(#cfgs)* let _ = &__rcu_derive_this.#member;)
-    });
-    let type_checks = input.fields.iter().filter_map(|field| {
-        let cfgs = field.cfgs();
-        let ty = &field.ty;
-        let check = match field.kind {
-            FieldKind::Rcu => quote_spanned!(ty.span()=> #krate::__private::assert_rcu_field::<#ty>()),
-            FieldKind::RcuHead => {
-                quote_spanned!(ty.span()=> #krate::__private::assert_rcu_head_field::<#ty>())
+/// `tokens` with every token (and every group's delimiters) spanned at `span`, so that an error
+/// about them points there.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let proc_macro2::TokenTree::Group(group) = &token {
+                let mut inner = proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                token = proc_macro2::TokenTree::Group(inner);
+            } else {
+                token.set_span(span);
             }
-            FieldKind::Pin | FieldKind::Plain => return None,
-        };
-        Some(quote!(#(#cfgs)* #check;))
-    });
-    quote! {
-        // A reference to a field of a `repr(packed)` struct is a hard error (E0793), so this
-        // fails to compile if another macro adds `#[repr(packed)]` behind our back.
-        #[allow(dead_code, clippy::no_effect_underscore_binding)]
-        fn __assert_not_repr_packed #impl_generics (__rcu_derive_this: &#self_ty) #where_clause {
-            #(#borrows)*
-        }
-
-        #[allow(dead_code)]
-        fn __assert_field_types #impl_generics () #where_clause {
-            #(#type_checks)*
-        }
-    }
+            token
+        })
+        .collect()
 }
 
 /// A copy of `generics` without default values, for use in new definitions and impls.
@@ -796,17 +814,31 @@ mod derive_tests {
         assert_eq!(count(&out, ":: rcu_runtime :: RcuProtected for Config"), 1);
         assert!(has(&out, "struct ConfigProjection < 'pin > where Config : 'pin"));
         assert!(has(&out, "routes : :: rcu_runtime :: RcuMut < 'pin , Rcu < Box < RouteTable > > >"));
-        assert!(has(&out, "pinned : :: core :: pin :: Pin < & 'pin mut Pinned >"));
+        assert!(has(&out, "pinned : :: rcu_runtime :: __private :: Pin < & 'pin mut Pinned >"));
         assert!(has(&out, "reloads : & 'pin mut u64"));
         assert!(has(&out, "struct ConfigProjectionRef < 'pin >"));
         assert!(has(&out, "struct ConfigView < 'view >"));
         assert!(has(&out, "fn routes (& self) -> & 'view Rcu < Box < RouteTable > >"));
         // Only `#[rcu]` fields get a view method.
         assert!(!has(&out, "fn reloads"));
-        assert!(has(&out, "trait ConfigMustNotImplDrop"));
-        assert!(has(&out, "fn __assert_not_repr_packed"));
-        assert!(has(&out, "assert_rcu_field :: < Rcu < Box < RouteTable > > >"));
-        assert!(has(&out, "assert_rcu_head_field :: < RcuHead >"));
+        assert!(has(
+            &out,
+            ":: rcu_runtime :: __private :: UseRcuProtectedPinnedDropInsteadOfDrop for Config"
+        ));
+        assert!(has(
+            &out,
+            ":: rcu_runtime :: RcuHead :: __field :: < Self , :: rcu_runtime :: Field < 3 > > ()"
+        ));
+        assert!(has(
+            &out,
+            "type ReaderFields = (< Self as :: rcu_runtime :: HasField < :: rcu_runtime :: Field < 0 > > > :: Type ,) ;"
+        ));
+        assert!(has(
+            &out,
+            "(:: rcu_runtime :: __private :: PhantomData < & 'pin () > , Rcu < Box < RouteTable > > , Pinned ,) : :: rcu_runtime :: __private :: Unpin"
+        ));
+        // Nothing from `core` by its own path, and no `offset_of!`.
+        assert!(!has(&out, ":: core") && !has(&out, ":: std") && !has(&out, "offset_of"));
     }
 
     #[test]
@@ -823,7 +855,7 @@ mod derive_tests {
             "pub struct TProjection < 'pin > (# [doc = \" The field `0`, projected.\"] & 'pin mut u8 ,"
         ));
         assert!(has(&out, "pub fn field_1 (& self)"));
-        assert!(has(&out, "offset_of ! (Self , 1)"));
+        assert!(has(&out, "& raw const (* __rcu_derive_base) . 1"));
         assert!(has(&out, "RcuField < :: rcu_runtime :: Field < 1 > >"));
     }
 
@@ -832,7 +864,7 @@ mod derive_tests {
         for item in ["struct U;", "struct E {}", "struct T();"] {
             let out = derive_str(item);
             assert!(!has(&out, "compile_error"), "{item}");
-            assert!(has(&out, "__pin : :: core :: marker :: PhantomData"), "{item}");
+            assert!(has(&out, "__pin : :: rcu_runtime :: __private :: PhantomData"), "{item}");
         }
     }
 
@@ -879,11 +911,12 @@ mod derive_tests {
     #[test]
     fn pinned_drop_emits_drop_instead_of_forbidding_it() {
         let out = derive_str("#[rcu_protected(PinnedDrop)] struct S { #[rcu] a: A }");
-        assert!(has(&out, ":: core :: ops :: Drop for S"));
+        assert!(has(&out, ":: rcu_runtime :: __private :: Drop for S"));
         assert!(has(&out, "< Self as :: rcu_runtime :: PinnedDrop > :: drop (__rcu_derive_pinned)"));
-        assert!(!has(&out, "MustNotImplDrop"));
+        assert!(!has(&out, "UseRcuProtectedPinnedDropInsteadOfDrop for S"));
         let out = derive_str("struct S { #[rcu] a: A }");
-        assert!(!has(&out, ":: core :: ops :: Drop for S"));
+        assert!(!has(&out, ":: rcu_runtime :: __private :: Drop for S"));
+        assert!(has(&out, "UseRcuProtectedPinnedDropInsteadOfDrop for S"));
         assert!(has(&out, ":: rcu_runtime :: PinnedDrop for S"));
     }
 

@@ -21,9 +21,8 @@ pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
     // Lifetimes the struct does not declare, as in the full expansion (E0496 otherwise).
     let pin = expand::fresh_lifetime(&input.generics, "__pin");
     let view = expand::fresh_lifetime(&input.generics, "__view");
-    let message = "`#[derive(RcuProtected)]` failed; the error above says why";
-    // SAFETY (of the emitted impl): none of its methods returns; it only exists while a
-    // `compile_error!` keeps the crate from compiling.
+    // SAFETY (of the emitted impl): none of its methods returns (`loop {}`, native syntax that no
+    // path can redirect); it only exists while a `compile_error!` keeps the crate from compiling.
     quote! {
         #[automatically_derived]
         unsafe impl #impl_generics #krate::RcuProtected for #ident #ty_generics #where_clause {
@@ -32,16 +31,16 @@ pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
             type ProjectionRef<#pin> = #krate::__private::Unexpanded<#pin, Self> where Self: #pin;
             type ReaderFields = ();
 
-            fn project(self: ::core::pin::Pin<&mut Self>) -> Self::Projection<'_> {
-                ::core::unreachable!(#message)
+            fn project(self: #krate::__private::Pin<&mut Self>) -> Self::Projection<'_> {
+                loop {}
             }
 
-            fn project_ref(self: ::core::pin::Pin<&Self>) -> Self::ProjectionRef<'_> {
-                ::core::unreachable!(#message)
+            fn project_ref(self: #krate::__private::Pin<&Self>) -> Self::ProjectionRef<'_> {
+                loop {}
             }
 
             fn view<#view>(_: #krate::__private::RawView<#view, Self>) -> Self::View<#view> {
-                ::core::unreachable!(#message)
+                loop {}
             }
         }
     }

@@ -230,7 +230,6 @@ struct Model {
     projection_ref: String,
     view: String,
     pinned_drop: bool,
-    generic_params: Vec<String>,
 }
 
 struct Case {
@@ -670,11 +669,6 @@ fn generate(seed: u64) -> Case {
             projection_ref: generated_name(&options.project_ref, &ident, "ProjectionRef"),
             view: generated_name(&options.view, &ident, "View"),
             pinned_drop: options.pinned_drop,
-            generic_params: params
-                .iter()
-                .filter(|p| !p.lifetime)
-                .map(|p| unraw(&p.name).to_owned())
-                .collect(),
         }),
     };
     Case { seed, source: g.src.text, errors: g.errors, model, krate }
@@ -991,16 +985,9 @@ fn fatal_error(options: &Options, written: &str, ident_loc: Loc, params: &[Param
         return error("repr(packed)", message, packed);
     }
     let ident = unraw(written);
-    let hidden =
-        ["__RcuReaderFields".to_owned(), "__RcuPinnedFields".to_owned(), format!("{ident}MustNotImplDrop")];
-    if hidden.iter().any(|name| name == ident) {
-        let message = format!("the name `{written}` of the struct is reserved");
-        return error("struct named like a hidden item", message, ident_loc);
-    }
-    let mut taken: Vec<Taken> = hidden
-        .iter()
-        .map(|name| Taken { name: name.clone(), holder: "a hidden item".to_owned(), written: None })
-        .collect();
+    // The expansion declares no named item of its own (names like `__RcuPinnedFields`, which it
+    // once hid in `const _`, are as good as any): only the struct and the generated types count.
+    let mut taken: Vec<Taken> = Vec::new();
     let holder = "the struct itself".to_owned();
     taken.push(Taken { name: ident.to_owned(), holder, written: Some((written.to_owned(), ident_loc)) });
     let chosen = [
@@ -1056,7 +1043,7 @@ fn run_derive(source: &str) -> Result<TokenStream, String> {
     })
 }
 
-/// The top-level `::core::compile_error! { .. }` items, with their spans.
+/// The top-level `compile_error! { .. }` items, with their spans.
 fn compile_errors(file: &syn::File) -> Vec<Actual> {
     file.items
         .iter()
@@ -1282,7 +1269,6 @@ fn check_expansion(case: &Case, model: &Model, file: &syn::File) -> Result<(), S
     // Inside `const _`: the trait impls, by trait.
     let mut by_trait: Vec<(String, Option<usize>, &syn::ItemImpl)> = Vec::new();
     let mut inherent: Vec<&syn::ItemImpl> = Vec::new();
-    let mut hidden_names: Vec<String> = Vec::new();
     for item in &hidden_items {
         match item {
             Item::Impl(imp) => match &imp.trait_ {
@@ -1292,17 +1278,9 @@ fn check_expansion(case: &Case, model: &Model, file: &syn::File) -> Result<(), S
                 }
                 None => inherent.push(imp),
             },
-            Item::Struct(item) => hidden_names.push(item.ident.unraw().to_string()),
-            Item::Trait(item) => hidden_names.push(item.ident.unraw().to_string()),
-            Item::Fn(_) => {}
-            other => return Err(format!("unexpected hidden item: {}", other.to_token_stream())),
-        }
-    }
-    // No hidden item may shadow a name the expansion or the user's generics refer to.
-    let referred = [&model.ident, &model.projection, &model.projection_ref, &model.view];
-    for name in referred.into_iter().chain(&model.generic_params) {
-        if hidden_names.contains(name) {
-            return Err(format!("the hidden item `{name}` shadows the name the expansion uses"));
+            // A named item in there would be in scope of the user's field types and bounds, and a
+            // user type of the same name would resolve to it.
+            other => return Err(format!("a named item inside `const _`: {}", other.to_token_stream())),
         }
     }
     let indices_of = |trait_name: &str| -> Vec<usize> {
@@ -1349,19 +1327,15 @@ fn check_expansion(case: &Case, model: &Model, file: &syn::File) -> Result<(), S
         }
     }
     let drop_impls = count_of("Drop");
-    let must_not = hidden_names.contains(&format!("{}MustNotImplDrop", model.ident));
-    if model.pinned_drop != (drop_impls == 1) || model.pinned_drop == must_not {
+    let guards = count_of("UseRcuProtectedPinnedDropInsteadOfDrop");
+    if model.pinned_drop != (drop_impls == 1) || model.pinned_drop == (guards == 1) || guards > 1 {
         return Err(format!(
-            "PinnedDrop {}: {drop_impls} `Drop` impls, guard trait {must_not}",
+            "PinnedDrop {}: {drop_impls} `Drop` impls, {guards} guard impls",
             model.pinned_drop
         ));
     }
     // Every trait impl is for the struct, through the chosen crate; `Clone` and `Copy` are the view's.
     for (name, _, imp) in &by_trait {
-        if name.ends_with("MustNotImplDrop") {
-            // The guard trait has a blanket impl for every `T: Drop` next to the struct's.
-            continue;
-        }
         let for_type = if name == "Clone" || name == "Copy" { &model.view } else { &model.ident };
         if last_segment(&imp.self_ty).as_deref() != Some(for_type.as_str()) {
             return Err(format!("the `{name}` impl is for `{}`", imp.self_ty.to_token_stream()));
@@ -1666,8 +1640,18 @@ fn position_of(source: &str, needle: &str) -> Pos {
 /// The inputs that found bugs in the derive, each reduced to its point.
 #[test]
 fn inputs_that_found_bugs() {
-    // A raw struct name and `Self` in a field type: `Ident::new("r#Node")` panicked.
-    for source in ["struct r#Node { next: Option<Box<Self>> }", "struct r#match(fn(Self) -> Self::X);"] {
+    // A raw struct name and `Self` in a field type: `Ident::new("r#Node")` panicked. Names of
+    // the items the expansion once hid inside `const _`, which shadowed a struct, a generated
+    // type or a generic parameter of the same name there (and were then refused as reserved):
+    // the block declares no named item any more, so they derive like any other name.
+    for source in [
+        "struct r#Node { next: Option<Box<Self>> }",
+        "struct r#match(fn(Self) -> Self::X);",
+        "struct __RcuPinnedFields { a: u8 }",
+        "#[rcu_protected(view = __RcuReaderFields)] struct S;",
+        "#[rcu_protected(project = SMustNotImplDrop)] struct S;",
+        "struct S<__RcuPinnedFields>(__RcuPinnedFields);",
+    ] {
         let output = run_derive(source).unwrap_or_else(|panic| panic!("panicked ({panic}) on {source}"));
         let file: syn::File = syn::parse2(output).expect("the output parses");
         assert!(compile_errors(&file).is_empty(), "{source}");
@@ -1710,28 +1694,6 @@ fn inputs_that_found_bugs() {
             "#[rcu_protected(project_ref = r#SView)] struct S;",
             "r#SView",
             "the name `r#SView` for `project_ref` is the default name of `view`",
-        ),
-        // Items inside `const _` shadowed a struct, a generated type or a generic parameter of
-        // the same name there, so the impls named the wrong type.
-        (
-            "struct __RcuPinnedFields { a: u8 }",
-            "__RcuPinnedFields",
-            "the name `__RcuPinnedFields` of the struct is reserved",
-        ),
-        (
-            "#[rcu_protected(view = __RcuReaderFields)] struct S;",
-            "__RcuReaderFields",
-            "the name `__RcuReaderFields` for `view` is already taken by a hidden item",
-        ),
-        (
-            "#[rcu_protected(project = SMustNotImplDrop)] struct S;",
-            "SMustNotImplDrop",
-            "the name `SMustNotImplDrop` for `project` is already taken by a hidden item",
-        ),
-        (
-            "struct S<__RcuPinnedFields>(__RcuPinnedFields);",
-            "__RcuPinnedFields",
-            "the generic parameter `__RcuPinnedFields` has the name of a hidden item",
         ),
         (
             "struct S<T, SView>(T, SView);",

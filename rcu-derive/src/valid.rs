@@ -91,8 +91,6 @@ fn check_not_packed(input: &Input<'_>) -> syn::Result<()> {
 
 /// Who holds a name that a generated type or a generic parameter might take.
 enum Holder {
-    /// An item inside the expansion's `const _` block, where it would shadow the name.
-    Hidden,
     /// The struct.
     Struct,
     /// The generated type set by this `rcu_protected` option (or named by default after it).
@@ -102,31 +100,20 @@ enum Holder {
 impl Holder {
     fn describe(&self) -> String {
         match self {
-            Holder::Hidden => "a hidden item of the derive".to_owned(),
             Holder::Struct => "the struct itself".to_owned(),
             Holder::Option(option) => format!("`{option}`"),
         }
     }
 }
 
-/// The three generated types must be distinct from each other, from the struct, and from the
-/// hidden items (which would shadow them inside `const _`); the struct's type and const
-/// parameters must not take any of those names either, or the generated impls would name the
-/// parameter instead. Raw identifiers are compared without their `r#`: `r#View` is `View`.
+/// The three generated types must be distinct from each other and from the struct; the struct's
+/// type and const parameters must not take any of those names either, or the generated impls
+/// would name the parameter instead. Raw identifiers are compared without their `r#`: `r#View`
+/// is `View`. (The expansion declares no other named item, so no other name can clash.)
 fn check_names(input: &Input<'_>) -> syn::Result<()> {
     // name -> who holds it, and the identifier the user wrote for it, if any
     let mut names: BTreeMap<String, (Holder, Option<&Ident>)> = BTreeMap::new();
-    for hidden in input.hidden_idents() {
-        names.insert(hidden.unraw().to_string(), (Holder::Hidden, None));
-    }
     let ident = input.ident;
-    if names.contains_key(&ident.unraw().to_string()) {
-        bail!(
-            ident,
-            "the name `{ident}` of the struct is reserved: `#[derive(RcuProtected)]` uses it for a \
-             hidden item; rename the struct"
-        );
-    }
     names.insert(ident.unraw().to_string(), (Holder::Struct, Some(ident)));
     let chosen = [
         (input.attrs.project.as_ref(), input.projection_ident(), "project"),
@@ -142,8 +129,8 @@ fn check_names(input: &Input<'_>) -> syn::Result<()> {
                      type needs its own name (set them with `#[rcu_protected({option} = Name)]`)",
                     holder.describe()
                 ),
-                // A default name (`SView`) can only be taken by the name chosen for an earlier
-                // option: point at that choice, the only place the user wrote the name.
+                // A default name (`SView`) can only be taken by the struct or by the name chosen
+                // for an earlier option: point at that, the only place the user wrote the name.
                 (None, holder_ident) => {
                     let at = holder_ident.unwrap_or(ident);
                     bail!(
@@ -163,7 +150,7 @@ fn check_names(input: &Input<'_>) -> syn::Result<()> {
         if let Some((holder, _)) = names.get(&param.unraw().to_string()) {
             let holder = match holder {
                 Holder::Option(option) => format!("the type generated for `{option}`"),
-                other => other.describe(),
+                Holder::Struct => Holder::Struct.describe(),
             };
             bail!(
                 param,

@@ -15,4 +15,6 @@ fn ui() {
     let t = trybuild::TestCases::new();
     t.compile_fail("tests/ui/fail/*.rs");
     t.pass("tests/ui/pass/*.rs");
+    t.compile_fail("tests/ui/derive/fail/*.rs");
+    t.pass("tests/ui/derive/pass/*.rs");
 }
