@@ -1,10 +1,11 @@
 //! What `#[derive(RcuProtected)]` emits for one struct, written out with the reasoning that its
 //! tokens cannot carry (comments do not survive in a token stream).
 //!
-//! This is the real expansion, not a sketch: `rcu-derive`'s unit test
-//! `expanded_listing_is_the_real_expansion` runs the derive on the struct below and compares its
-//! output, token for token (doc comments and formatting aside), with the items between
-//! `BEGIN EXPANSION` and `END EXPANSION`. The tests at the end check that it behaves as derived.
+//! This is the real expansion, not a sketch: the unit test `expanded_listing_is_the_real_expansion`
+//! (`src/expand/listing_tests.rs`) runs the derive on the struct below and compares its output,
+//! token for token (doc comments and formatting aside), with the items between `BEGIN EXPANSION`
+//! and `END EXPANSION`. The test at the end, run against `rcu-runtime` (a dev-dependency), checks
+//! that it behaves as derived. The book's chapter "What the derive generates" includes this file.
 //!
 //! The input:
 //!
