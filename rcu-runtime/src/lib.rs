@@ -61,7 +61,7 @@ mod reader;
 mod sync;
 mod waker;
 
-pub mod field;
+mod field;
 
 pub mod config;
 #[cfg(not(loom))]
