@@ -105,8 +105,8 @@ pub(super) fn unpin_impl(cx: &Cx<'_>) -> TokenStream {
     }
 }
 
-/// Forbids a user `Drop` (or, with `PinnedDrop`, emits the `Drop` that calls the user's
-/// `PinnedDrop`).
+/// Forbids a user `Drop` when a field is structurally pinned (or, with `PinnedDrop`, emits the
+/// `Drop` that calls the user's `PinnedDrop`).
 pub(super) fn drop_impls(cx: &Cx<'_>) -> TokenStream {
     let Cx { input, krate, private, self_ty, .. } = cx;
     let (impl_generics, _, _) = cx.generics.split_for_impl();
@@ -128,11 +128,23 @@ pub(super) fn drop_impls(cx: &Cx<'_>) -> TokenStream {
             }
         }
     } else {
+        // A user `impl Drop` is forbidden only when a field is structurally pinned: its
+        // `&mut self` could move that field after it was pinned. Without such a field it is
+        // allowed, and sound: nothing is ever handed out as `Pin<&mut F>` (`project` gives
+        // `&mut F` for every field), there is no `HasPinnedField`/`RcuField` impl whose promise a
+        // move could break, and the struct is `Unpin` (`unpin_impl`'s tuple holds only the
+        // marker), so `Pin<&mut Self>` already gives `&mut Self`: `drop(&mut self)` can do
+        // nothing that safe code could not do before.
+        let forbid_drop = input.fields.iter().any(|field| field.is_pinned()).then(|| {
+            quote! {
+                // Every `T: Drop` has this trait through the runtime's blanket impl, so a user
+                // `impl Drop` makes this impl conflict: use `#[rcu_protected(PinnedDrop)]` instead.
+                #[automatically_derived]
+                impl #impl_generics #private::UseRcuProtectedPinnedDropInsteadOfDrop for #self_ty #where_clause {}
+            }
+        });
         quote! {
-            // Every `T: Drop` has this trait through the runtime's blanket impl, so a user
-            // `impl Drop` makes this impl conflict: use `#[rcu_protected(PinnedDrop)]` instead.
-            #[automatically_derived]
-            impl #impl_generics #private::UseRcuProtectedPinnedDropInsteadOfDrop for #self_ty #where_clause {}
+            #forbid_drop
 
             // A user `impl PinnedDrop` without the option would never run: make it conflict.
             #[doc(hidden)]

@@ -142,7 +142,19 @@ fn pinned_drop_emits_drop_instead_of_forbidding_it() {
     let out = derive_str("struct S { #[rcu] a: A }");
     assert!(!has(&out, ":: rcu_runtime :: __private :: Drop for S"));
     assert!(has(&out, "UseRcuProtectedPinnedDropInsteadOfDrop for S"));
-    assert!(has(&out, ":: rcu_runtime :: PinnedDrop for S"));
+}
+
+#[test]
+fn drop_is_forbidden_only_with_a_pinned_field() {
+    for item in ["struct S { #[pin] a: A }", "struct S(#[rcu] A, B);"] {
+        assert!(has(&derive_str(item), "UseRcuProtectedPinnedDropInsteadOfDrop for S"), "{item}");
+    }
+    for item in ["struct S { a: A, #[rcu_head] h: RcuHead }", "struct S;", "struct S(u8);"] {
+        let out = derive_str(item);
+        assert!(!has(&out, "UseRcuProtectedPinnedDropInsteadOfDrop for S"), "{item}");
+        // A stray `impl PinnedDrop` still conflicts.
+        assert!(has(&out, ":: rcu_runtime :: PinnedDrop for S"), "{item}");
+    }
 }
 
 #[test]

@@ -299,9 +299,12 @@ pub(super) fn check_expansion(case: &Case, model: &Model, file: &syn::File) -> R
     }
     let drop_impls = count_of("Drop");
     let guards = count_of("UseRcuProtectedPinnedDropInsteadOfDrop");
-    if model.pinned_drop != (drop_impls == 1) || model.pinned_drop == (guards == 1) || guards > 1 {
+    // A user `Drop` is forbidden (the guard impl) only without `PinnedDrop` and with a pinned field.
+    let pinned = model.fields.iter().any(|(_, kind)| kind.is_pinned());
+    let guard_expected = !model.pinned_drop && pinned;
+    if model.pinned_drop != (drop_impls == 1) || guards != usize::from(guard_expected) {
         return Err(format!(
-            "PinnedDrop {}: {drop_impls} `Drop` impls, {guards} guard impls",
+            "PinnedDrop {}, pinned fields {pinned}: {drop_impls} `Drop` impls, {guards} guard impls",
             model.pinned_drop
         ));
     }
