@@ -46,3 +46,22 @@ pub unsafe trait HasRcuHead: Sized {
     /// still alive, with provenance over the whole value.
     unsafe fn rcu_head_container_of(head: *mut RcuHead) -> *mut Self;
 }
+
+#[cfg(not(loom))]
+impl RcuHead {
+    /// The derived `HasRcuHead` impl's way to its `#[rcu_head]` field `F`: compiles only when the
+    /// field is an `RcuHead` (the `IsRcuHead` bound, with the `#[rcu_head]` error message).
+    ///
+    /// An inherent item of `RcuHead` because that is the one type the derived impl is sure is
+    /// this crate's own: it appears in `HasRcuHead`'s signature, which the compiler checks the
+    /// impl against, while any path the derive writes could be redirected by the user's crate.
+    #[doc(hidden)]
+    #[inline]
+    #[must_use]
+    pub const fn __field<T, F>() -> crate::__private::HeadField<T>
+    where
+        T: crate::HasField<F, Type: crate::__private::IsRcuHead>,
+    {
+        crate::__private::HeadField::new::<F>()
+    }
+}
