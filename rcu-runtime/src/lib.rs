@@ -51,6 +51,7 @@
 )]
 
 mod callbacks;
+mod collections;
 #[cfg_attr(not(loom), expect(unreachable_pub, reason = "public only for the loom models"))]
 mod domain;
 mod gp;
@@ -92,6 +93,12 @@ pub use head::{HasRcuHead, RcuCallback, RcuHead};
 
 #[cfg(not(loom))]
 pub use callbacks::{call_rcu, defer_rcu, rcu_barrier};
+/// The collections' protocol steps, for the loom models in `tests/loom_collections.rs` only.
+#[cfg(loom)]
+#[doc(hidden)]
+pub use collections::loom_raw as __loom_collections;
+#[cfg(not(loom))]
+pub use collections::{Cursor, HasRcuLinks, HashMapIter, ListIter, RcuHashMap, RcuLinks, RcuList};
 #[cfg(not(loom))]
 pub use foreign::{ForeignOwnable, ForeignOwnableRcu};
 #[cfg(not(loom))]

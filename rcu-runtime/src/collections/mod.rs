@@ -1,0 +1,39 @@
+//! RCU collections: containers whose readers traverse without locks while updaters change them
+//! through `&self`.
+//!
+//! - [`RcuList`]: the kernel's intrusive `list_*_rcu` doubly linked list.
+//! - [`RcuHashMap`]: a resizable hash map with lock-free lookups (after the kernel's rhashtable
+//!   and liburcu's rculfhash).
+//!
+//! The parts of their protocols that the loom models check (linking and unlinking list nodes,
+//! migrating a bucket during a resize) live in `raw` files written against `crate::sync`'s
+//! atomics, and are compiled under `--cfg loom` too; the typed layer around them is not (it needs
+//! the process-wide engine).
+
+#[cfg(not(loom))]
+mod hash_map;
+#[cfg(not(loom))]
+mod list;
+#[cfg(not(loom))]
+mod writer_lock;
+
+// The loom build has only the protocol files, included on their own.
+#[cfg(loom)]
+#[path = "hash_map/raw.rs"]
+mod hash_map_raw;
+#[cfg(loom)]
+#[path = "list/raw.rs"]
+mod list_raw;
+
+#[cfg(not(loom))]
+pub use hash_map::{Iter as HashMapIter, RcuHashMap};
+#[cfg(not(loom))]
+pub use list::{Cursor, HasRcuLinks, Iter as ListIter, RcuLinks, RcuList};
+
+/// The protocol-critical parts, for the loom models in `tests/loom_collections.rs` only.
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod loom_raw {
+    pub use super::hash_map_raw::{RawNode, RawTable};
+    pub use super::list_raw::{RawList, RcuLinks};
+}
