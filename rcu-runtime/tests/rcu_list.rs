@@ -354,6 +354,8 @@ fn readers_never_lose_their_way_while_nodes_come_and_go() {
     const PILLARS: u64 = 16;
     const PILLAR: u64 = 1 << 40;
     let seconds = std::env::var("RCU_LIST_STRESS_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(1.5);
+    // Under AddressSanitizer (RCU_TORTURE_QUARANTINE=off) ASan's own quarantine does the job.
+    poison_alloc::configure_from_env();
     let deadline = Instant::now() + Duration::from_secs_f64(seconds);
     let drops = counter();
     let list = RcuList::new();
