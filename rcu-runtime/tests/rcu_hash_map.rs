@@ -300,15 +300,18 @@ fn a_key_whose_eq_updates_the_same_map_panics_instead_of_deadlocking() {
     let map: &'static RcuHashMap<Reentrant, u64> = Box::leak(Box::new(RcuHashMap::new()));
     map.insert(Reentrant(1), 1);
     let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
+    let thread = std::thread::spawn(move || {
         REENTER.with(|cell| cell.set(Some(map)));
         let result = catch_unwind(AssertUnwindSafe(|| map.insert(Reentrant(1), 2)));
         tx.send(result.err().map(|p| panic_message(&*p))).unwrap();
     });
     let message = rx.recv_timeout(liveness::HANG).expect("re-entrant insert deadlocked").unwrap();
+    thread.join().unwrap();
     assert!(message.contains("RcuHashMap::insert") && message.contains("deadlock"), "{message}");
     assert_eq!(map.get(&Reentrant(1), &read_lock()), Some(&1));
     assert!(map.insert(Reentrant(1), 3), "the stripe was unlocked");
+    // SAFETY: leaked above; the thread that used it has ended, so this is the last reference.
+    drop(unsafe { Box::from_raw(std::ptr::from_ref(map).cast_mut()) });
 }
 
 #[test]

@@ -34,6 +34,6 @@ pub use list::{Cursor, HasRcuLinks, Iter as ListIter, RcuLinks, RcuList};
 #[cfg(loom)]
 #[doc(hidden)]
 pub mod loom_raw {
-    pub use super::hash_map_raw::{RawNode, RawTable};
+    pub use super::hash_map_raw::{RawNode, RawTable, link_front, lookup, migrate_bucket};
     pub use super::list_raw::{RawList, RcuLinks};
 }
