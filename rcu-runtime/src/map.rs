@@ -196,7 +196,11 @@ impl<K: Ord + Clone + Send + 'static, P: ForeignOwnable> RcuMap<K, P> {
     /// assert_eq!(names.load_rcu("eight", &guard).copied(), Some(8)); // `String: Borrow<str>`
     /// assert!(names.load_rcu("nine", &guard).is_none());
     /// ```
-    pub fn load_rcu<'rcu, Q: Ord + ?Sized>(&self, key: &Q, _guard: &'rcu Guard) -> Option<P::RcuBorrowed<'rcu>>
+    pub fn load_rcu<'rcu, Q: Ord + ?Sized>(
+        &self,
+        key: &Q,
+        _guard: &'rcu Guard,
+    ) -> Option<P::RcuBorrowed<'rcu>>
     where
         K: Borrow<Q>,
         P: ForeignOwnableRcu,

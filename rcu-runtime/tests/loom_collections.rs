@@ -182,7 +182,10 @@ fn a_bucket_migration_never_hides_a_present_key_from_a_lookup() {
         let new = Table::alloc(6);
         let mut nodes = Vec::new();
         for &key in KEYS.iter().rev() {
-            let node = core::ptr::NonNull::from(Box::leak(Box::new(RawNode::new(key, UnsafeCell::new(key as usize)))));
+            let node = core::ptr::NonNull::from(Box::leak(Box::new(RawNode::new(
+                key,
+                UnsafeCell::new(key as usize),
+            ))));
             // SAFETY: single-threaded setup, bucket 0 is in range, the node is fresh.
             unsafe { rcu_runtime::__loom_collections::link_front(old.bucket(old.index(key)), node) };
             nodes.push(Shared(node.as_ptr()));

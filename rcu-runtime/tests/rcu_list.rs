@@ -201,7 +201,7 @@ fn a_panicking_predicate_leaves_the_list_consistent_and_unlocked() {
             false
         })
     }));
-    let payload = result.err().expect("the predicate panicked");
+    let payload = result.expect_err("the predicate panicked");
     assert!(panic_message(&*payload).contains("predicate gives up at 2"));
     assert_eq!(ids(&list), [1, 2, 3]);
     list.push_back(node(4, &drops)); // the lock was released
@@ -224,7 +224,7 @@ fn a_predicate_panicking_with_a_payload_whose_drop_panics_leaves_the_list_usable
     let list = RcuList::new();
     list.push_back(node(1, &drops));
     let result = catch_unwind(AssertUnwindSafe(|| list.remove(|_| std::panic::panic_any(PanicsOnDrop))));
-    let payload = result.err().expect("the predicate panicked");
+    let payload = result.expect_err("the predicate panicked");
     let second = catch_unwind(AssertUnwindSafe(move || drop(payload)));
     assert!(second.is_err(), "the payload's drop panicked where it was dropped: in the catcher");
     list.push_back(node(2, &drops));

@@ -234,8 +234,9 @@ impl<T: HasRcuLinks> RcuList<T> {
     /// ```
     #[track_caller]
     pub fn push_front(&self, node: Box<T>) {
-        let links = T::raw_get_rcu_links(Box::into_raw(node));
+        // Lock first: if locking panics (re-entrancy), the box is still ours and dropped.
         let mut writer = self.lock("RcuList::push_front");
+        let links = T::raw_get_rcu_links(Box::into_raw(node));
         // SAFETY: we hold the writer lock and pass its `last`; `links` belongs to a node we just
         // leaked, which is in no list, and which the list owns from now on (freed only after a
         // grace period, see the invariants).
@@ -271,8 +272,9 @@ impl<T: HasRcuLinks> RcuList<T> {
     /// ```
     #[track_caller]
     pub fn push_back(&self, node: Box<T>) {
-        let links = T::raw_get_rcu_links(Box::into_raw(node));
+        // Lock first: if locking panics (re-entrancy), the box is still ours and dropped.
         let mut writer = self.lock("RcuList::push_back");
+        let links = T::raw_get_rcu_links(Box::into_raw(node));
         // SAFETY: as in `push_front`.
         // INVARIANT: as in `push_front`.
         unsafe { self.raw.push_back(&mut writer.last, links) };

@@ -381,11 +381,12 @@ pub unsafe fn lookup<'a, K, V>(
 ///
 /// # Safety
 ///
-/// The caller holds the stripe lock of the bucket, whose table is alive for `'a`.
-pub unsafe fn find_locked<'a, K, V>(
-    bucket: &'a AtomicPtr<RawNode<K, V>>,
+/// The caller holds the stripe lock of the bucket, whose table is alive while `bucket` is
+/// borrowed.
+pub unsafe fn find_locked<K, V>(
+    bucket: &AtomicPtr<RawNode<K, V>>,
     mut eq: impl FnMut(&K) -> bool,
-) -> (&'a AtomicPtr<RawNode<K, V>>, *mut RawNode<K, V>) {
+) -> (&AtomicPtr<RawNode<K, V>>, *mut RawNode<K, V>) {
     let mut link = bucket;
     loop {
         // Relaxed: only the stripe lock's holder stores links, and the lock orders those stores
