@@ -85,8 +85,11 @@ pub struct RcuMap<K: Ord + Clone + Send + 'static, P: ForeignOwnable> {
     _owns: PhantomData<P>,
 }
 
-// SAFETY: the map owns its keys and values; moving it moves them (`K: Send`, `P: Send`).
-unsafe impl<K: Ord + Clone + Send + 'static, P: ForeignOwnable + Send> Send for RcuMap<K, P> {}
+// SAFETY: the map owns its keys and values; moving it moves them (`K: Send`, `P: Send`). Keys
+// borrowed through `keys` and `iter` live as long as a guard of the old thread, not as long as
+// the map, so they may be read there while the new owner uses them (`K: Sync`); values borrowed
+// that way are `P::RcuBorrowed`, which `P: Send` covers for `RcuBox` (it needs `T: Sync`).
+unsafe impl<K: Ord + Clone + Send + Sync + 'static, P: ForeignOwnable + Send> Send for RcuMap<K, P> {}
 // SAFETY: through `&RcuMap`, any thread may insert and remove (moving `P` and `K` between threads:
 // `Send`) and read keys and borrows of values concurrently (`Sync`).
 unsafe impl<K: Ord + Clone + Send + Sync + 'static, P: ForeignOwnable + Send + Sync> Sync for RcuMap<K, P> {}
