@@ -140,8 +140,9 @@ pub(super) struct Writer {
 /// - `raw` is a null-terminated chain of the links of nodes that this list owns, each a `T`
 ///   leaked from a `Box<T>`; the writer's `last` names its last node.
 /// - `len` is the number of nodes; it changes only under the writer lock.
-/// - A node unlinked from the chain is handed to an [`RcuOld`] (or a [`Chain`]) at once, and so
-///   freed only after a grace period that starts after the unlinking.
+/// - A node unlinked from the chain is handed at once to an [`RcuOld`] (or, when the list is
+///   dropped, to a `Chain`), and so freed only after a grace period that starts after the
+///   unlinking.
 pub struct RcuList<T: HasRcuLinks> {
     raw: RawList,
     writer: WriterLock<Writer>,
