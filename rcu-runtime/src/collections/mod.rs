@@ -19,6 +19,7 @@ mod writer_lock;
 
 // The loom build has only the protocol files, included on their own.
 #[cfg(loom)]
+#[expect(unreachable_pub, reason = "the models use only some of the protocol's items")]
 #[path = "hash_map/raw.rs"]
 mod hash_map_raw;
 #[cfg(loom)]
