@@ -254,8 +254,19 @@ impl<K, V, S> RcuHashMap<K, V, S> {
         unsafe { RawTable::from_tagged(tagged) }.expect("the current table is never null")
     }
 
-    /// The number of buckets of the current table, for tests and statistics.
-    #[doc(hidden)]
+    /// The number of buckets of the current table: it follows the number of entries (between
+    /// ⅛ and ¾ entry per bucket, at least 32 buckets), for statistics and tests.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map = rcu_runtime::RcuHashMap::new();
+    /// assert_eq!(map.buckets(), 32);
+    /// for i in 0..100 {
+    ///     map.insert(i, i);
+    /// }
+    /// assert!(map.buckets() >= 128);
+    /// ```
     pub fn buckets(&self) -> usize {
         let _guard = read_lock();
         self.current().buckets()
