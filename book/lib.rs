@@ -20,6 +20,9 @@ pub mod rcu_head {}
 #[doc = include_str!("src/field-projection.md")]
 pub mod field_projection {}
 
+#[doc = include_str!("src/collections.md")]
+pub mod collections {}
+
 #[doc = include_str!("src/compiler-rejects.md")]
 pub mod compiler_rejects {}
 

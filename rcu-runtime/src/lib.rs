@@ -87,7 +87,9 @@
     )
 )]
 
-// The engine: everything below the typed API, the only part that the loom models build.
+// The engine: everything below the typed API, the only part that the loom models build (with
+// the collections' protocol steps, which `collections` compiles alone under loom).
+mod collections;
 mod engine;
 
 pub use engine::config;
@@ -114,8 +116,7 @@ typed_layer! {
     mod rcu;
     mod rcu_box;
 
-    // RCU field projection, and collections.
-    mod collections;
+    // RCU field projection.
     mod projection;
     mod writer_lock;
 
@@ -124,7 +125,7 @@ typed_layer! {
     pub use projection::private as __private;
 
     pub use callbacks::{call_rcu, defer_rcu, rcu_barrier};
-    pub use collections::RcuMap;
+    pub use collections::{Cursor, HasRcuLinks, HashMapIter, ListIter, RcuHashMap, RcuLinks, RcuList, RcuMap};
     pub use foreign::{ForeignOwnable, ForeignOwnableRcu};
     pub use gp::{GpState, start_poll, synchronize_rcu};
     pub use guard::{Guard, is_reading, read_lock};
@@ -142,6 +143,10 @@ typed_layer! {
     pub use rcu_derive::RcuProtected;
 }
 
+/// The collections' protocol steps, for the loom models in `tests/loom_collections.rs` only.
+#[cfg(loom)]
+#[doc(hidden)]
+pub use collections::loom_raw as __loom_collections;
 /// The engine's internals, for the loom models in `tests/loom.rs` only (see
 /// `engine::loom_api`).
 #[cfg(loom)]

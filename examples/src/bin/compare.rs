@@ -51,13 +51,15 @@ fn main() -> ExitCode {
     barriers.push_str(&format!(", liburcu memb {}", compare::peers::liburcu::barrier_mode()));
     eprintln!("compare: {}, {} repetitions per figure", date, options.reps);
 
-    let steps: [(u8, &str, Scenario); 6] = [
+    let steps: [(u8, &str, Scenario); 8] = [
         (1, "read side, one thread", scenarios::read_side::run),
         (2, "read throughput, one and two readers", scenarios::read_scaling::run),
         (3, "reads under updates", scenarios::reads_under_updates::run),
         (4, "synchronize_rcu latency", scenarios::grace_periods::run),
         (5, "replace + asynchronous free", scenarios::async_free::run),
         (6, "memory waiting to be freed", scenarios::memory::run),
+        (7, "hash maps", scenarios::hash_maps::run),
+        (8, "list traversal", scenarios::list_traversal::run),
     ];
     let mut sections = Vec::new();
     for (number, name, run) in steps {

@@ -143,7 +143,7 @@ impl<T: RcuProtected> RcuMutex<T> {
         RcuMutex {
             // SAFETY: `Box::into_raw` never returns null.
             data: unsafe { NonNull::new_unchecked(data) },
-            lock: WriterLock::new(),
+            lock: WriterLock::new(()),
             _owns: PhantomData,
         }
     }
@@ -190,7 +190,10 @@ impl<T: RcuProtected> RcuMutex<T> {
     #[inline]
     #[track_caller]
     pub fn lock(&self) -> RcuMutexGuard<'_, T> {
-        let lock = self.lock.lock("RcuMutex::lock()");
+        let lock = self.lock.lock(
+            "RcuMutex::lock()",
+            "Finish the update under the first guard (or drop it) before locking again.",
+        );
         RcuMutexGuard { mutex: self, _lock: lock, _shares_t: PhantomData }
     }
 
