@@ -108,11 +108,13 @@ typed_layer! {
     mod stats;
 
     // Typed pointers.
+    mod cell;
     mod foreign;
     mod head;
     mod old;
     mod rcu;
     mod rcu_box;
+    mod rcu_ref;
 
     // RCU field projection, and collections.
     mod collections;
@@ -125,7 +127,8 @@ typed_layer! {
 
     pub use callbacks::{call_rcu, defer_rcu, rcu_barrier};
     pub use collections::RcuMap;
-    pub use foreign::{ForeignOwnable, ForeignOwnableRcu};
+    pub use cell::{RcuCell, Unchanged};
+    pub use foreign::{ArcBorrow, ForeignOwnable, ForeignOwnableDeref, ForeignOwnableRcu};
     pub use gp::{GpState, start_poll, synchronize_rcu};
     pub use guard::{Guard, is_reading, read_lock};
     pub use head::HasRcuHead;
@@ -134,6 +137,7 @@ typed_layer! {
     pub use qsbr::QsbrReader;
     pub use rcu::Rcu;
     pub use rcu_box::RcuBox;
+    pub use rcu_ref::RcuRef;
     pub use stats::{Stats, stats};
 
     /// Derives [`RcuProtected`](trait@RcuProtected), whose documentation lists the attributes,

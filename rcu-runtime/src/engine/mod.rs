@@ -11,6 +11,7 @@
 //! | [`is_reading`], [`assert_may_wait`] | "am I inside a section", and the panic that replaces a deadlock |
 //! | [`QsbrRegistration`] | a thread's QSBR reader |
 //! | [`synchronize`], [`start_poll`], [`poll`], [`wait_for`] | grace periods, blocking or polled |
+//! | [`get_state`], [`poll_async`], [`cancel_async`] | the grace-period cookie of an unpublication, and waiting for one from a task |
 //! | [`call_rcu`], [`defer`], [`barrier`] | callbacks after a grace period, and waiting for them |
 //! | [`retire`] | reclaim an unpublished pointer with the engine's policy (see there) |
 //! | [`config`], [`counters`] | tunables and statistics |

@@ -6,7 +6,7 @@ use core::fmt;
 use core::ops::Deref;
 use core::pin::Pin;
 
-use crate::{ForeignOwnable, Rcu, RcuOld};
+use crate::{ForeignOwnable, Rcu, RcuOld, Unchanged};
 
 /// Pinned, exclusive access to an `Rcu<P>` that lock-free readers may be reading: what the
 /// pinned projection of a `#[derive(RcuProtected)]` struct gives for an `#[rcu]` field.
@@ -58,13 +58,18 @@ impl<'a, R: ?Sized> RcuMut<'a, R> {
 impl<P: ForeignOwnable> RcuMut<'_, Rcu<P>> {
     /// Publishes `new` and returns the old pointer, if any, as an [`RcuOld`] that waits for a
     /// grace period before freeing it. See [`Rcu::replace`].
+    #[must_use = "the old value is returned as an RcuOld: dropping it right away waits for a grace \
+                  period; use `.defer_drop()`, `.drop_async()` or `.wait_async()` not to wait"]
     #[inline]
     pub fn replace(self, new: P) -> Option<RcuOld<P>> {
         Rcu::replace(self.pin, new)
     }
 
     /// Publishes what `f` makes of the current value (`None` unpublishes) and returns the old
-    /// pointer. See [`Rcu::copy_update`].
+    /// pointer. See [`Rcu::copy_update`]; to leave the value as it is when `f` returns `None`,
+    /// use [`RcuMut::fetch_update`].
+    #[must_use = "the old value is returned as an RcuOld: dropping it right away waits for a grace \
+                  period; use `.defer_drop()`, `.drop_async()` or `.wait_async()` not to wait"]
     #[inline]
     pub fn copy_update<F>(self, f: F) -> Option<RcuOld<P>>
     where
@@ -73,7 +78,21 @@ impl<P: ForeignOwnable> RcuMut<'_, Rcu<P>> {
         Rcu::copy_update(self.pin, f)
     }
 
+    /// Publishes what `f` makes of the current value unless `f` returns `None`, which leaves it
+    /// as it is (std's convention). See [`Rcu::fetch_update`].
+    #[must_use = "on success the old value is returned as an RcuOld: dropping it right away waits \
+                  for a grace period; use `.defer_drop()`, `.drop_async()` or `.wait_async()`"]
+    #[inline]
+    pub fn fetch_update<F>(self, f: F) -> Result<Option<RcuOld<P>>, Unchanged>
+    where
+        F: FnOnce(Option<P::Borrowed<'_>>) -> Option<P>,
+    {
+        Rcu::fetch_update(self.pin, f)
+    }
+
     /// Unpublishes the pointer (stores null) and returns it. See [`Rcu::take`].
+    #[must_use = "the old value is returned as an RcuOld: dropping it right away waits for a grace \
+                  period; use `.defer_drop()`, `.drop_async()` or `.wait_async()` not to wait"]
     #[inline]
     pub fn take(self) -> Option<RcuOld<P>> {
         Rcu::take(self.pin)
