@@ -6,6 +6,7 @@ use core::marker::PhantomData;
 use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicPtr, Ordering};
 
+use crate::engine;
 use crate::foreign::ForeignOwnableDeref;
 use crate::{ForeignOwnable, Guard, RcuOld, RcuRef, read_lock};
 
@@ -365,58 +366,39 @@ impl<P: ForeignOwnable> RcuCell<P> {
         self.update_loop(|current| f(current).map(Some))
     }
 
-    /// The compare-and-exchange loop of `copy_update` and `fetch_update`: `f` returns `None` to
-    /// leave the cell as it is, `Some(new)` to publish `new` (`Some(None)` empties the cell).
+    /// The compare-and-exchange loop of `copy_update` and `fetch_update` (`engine::publish`):
+    /// `f` returns `None` to leave the cell as it is, `Some(new)` to publish `new` (`Some(None)`
+    /// empties the cell).
     fn update_loop<F>(&self, mut f: F) -> Result<Option<RcuOld<P>>, Unchanged>
     where
         F: FnMut(Option<P::Borrowed<'_>>) -> Option<Option<P>>,
     {
-        loop {
-            // Each round loads the value under a guard of its own, so that what `f` borrows and
-            // what the compare-exchange compares cannot be freed during the round.
-            let guard = read_lock();
-            // Acquire: pairs with the Release half of the update that published the value, which
-            // `f` is about to read.
-            let current = self.ptr.load(Ordering::Acquire);
+        let borrow_and_build = |current: *mut c_void| {
             let borrowed = if current.is_null() {
                 None
             } else {
                 // SAFETY: `current` came from `P::into_foreign` (invariant) and was loaded inside
-                // `guard`'s section: an updater that unpublishes it afterwards frees it only
-                // after a grace period, which waits for `guard`, alive until after `f` returns.
+                // the round's read-side section, which lasts until after this closure returns
+                // (`publish::update`): an updater that unpublishes it meanwhile frees it only
+                // after a grace period, which waits for that section.
                 Some(unsafe { P::borrow(current) })
             };
-            let Some(new) = f(borrowed) else {
-                return Err(Unchanged);
-            };
-            let new = new.map_or(ptr::null_mut(), P::into_foreign);
-            // AcqRel on success: Release publishes `new`'s initialization to readers' Acquire
-            // loads; Acquire pairs with the Release of the update that published `current`, whose
-            // ownership we take. Relaxed on failure: the next round loads again.
-            //
-            // The comparison is by address, and an address can be reused once its value is
-            // freed (ABA): `guard` rules that out, since `current`, loaded under it, cannot be
-            // freed (nor its memory reused) before the guard is dropped.
-            let outcome = self.ptr.compare_exchange(current, new, Ordering::AcqRel, Ordering::Relaxed);
-            drop(guard);
-            match outcome {
-                Ok(old) => {
-                    // INVARIANT: `new` is null or fresh from `P::into_foreign`; the ownership
-                    // of `old` moves to the `RcuOld`.
-                    // SAFETY: `old` is unpublished by the exchange and owned by us.
-                    return Ok(NonNull::new(old).map(|old| unsafe { RcuOld::from_unpublished(old) }));
-                }
-                Err(_) if !new.is_null() => {
-                    // The losing round's value was never published: drop it as an ordinary
-                    // value, outside the read-side section (its drop may wait for a grace
-                    // period).
-                    // SAFETY: `new` came from `P::into_foreign` just above and no one else has
-                    // seen it.
-                    drop(unsafe { P::from_foreign(new) });
-                }
-                Err(_) => {}
-            }
-        }
+            f(borrowed).map(|new| new.map_or(ptr::null_mut(), P::into_foreign))
+        };
+        // The losing round's value was never published: it is dropped as an ordinary value,
+        // outside the round's read-side section (its drop may wait for a grace period).
+        // SAFETY: `lost` came from `P::into_foreign` in the round that lost; no one else has seen it.
+        let discard = |lost: *mut c_void| drop(unsafe { P::from_foreign(lost) });
+        // SAFETY: every pointer published in the cell is freed only after a grace period that
+        // starts after its unpublication (through `RcuOld`, or the cell's drop), and `read_lock`
+        // enters a section of the same (process-wide) domain; what `f` returns is ours until
+        // published.
+        let outcome = unsafe { engine::publish::update(&self.ptr, read_lock, borrow_and_build, discard) };
+        let old = outcome.ok_or(Unchanged)?;
+        // INVARIANT: the exchange published a null or fresh `P::into_foreign` pointer; the
+        // ownership of `old` moves to the `RcuOld`.
+        // SAFETY: `old` is unpublished by the exchange and owned by us.
+        Ok(NonNull::new(old).map(|old| unsafe { RcuOld::from_unpublished(old) }))
     }
 }
 

@@ -426,6 +426,39 @@ impl Domain {
     }
 }
 
+/// What the loom models of `tests/loom_async.rs` drive: the grace-period cookie, waiting for one,
+/// and the task list, through the same methods the global engine runs.
+#[cfg(loom)]
+impl Domain {
+    /// The grace-period state of now, as `RcuOld` records it (`GpSequence::get_state`).
+    pub fn get_state(&self) -> u64 {
+        self.seq.get_state()
+    }
+
+    /// Waits until `target` has elapsed (leading grace periods when none runs), as dropping an
+    /// `RcuOld` does.
+    pub fn wait_for_state(&self, target: u64) {
+        if !self.seq.is_done(target) {
+            self.seq.wait_for(self, target);
+        }
+    }
+
+    /// Whether `target` has elapsed; if not, registers `waker` (see `GpSequence::poll_async`).
+    pub fn poll_async(&self, target: u64, id: &mut Option<u64>, waker: &Waker) -> bool {
+        self.seq.poll_async(target, id, waker)
+    }
+
+    /// Withdraws a registration of [`Domain::poll_async`].
+    pub fn cancel_async(&self, id: u64) {
+        self.seq.cancel_async(id);
+    }
+
+    /// The number of tasks registered and not yet woken.
+    pub fn async_waiters(&self) -> usize {
+        self.seq.async_waiters()
+    }
+}
+
 /// Measures how long one wait has lasted and reports stalls, at most once per timeout period.
 struct StallClock {
     #[cfg(not(loom))]
@@ -500,6 +533,107 @@ mod tests {
         if INJECT_PANIC.replace(false) {
             panic!("injected: a grace period fails");
         }
+    }
+
+    /// A waker that counts its wake-ups.
+    struct CountingWaker(std::sync::atomic::AtomicUsize);
+
+    impl std::task::Wake for CountingWaker {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn counting_waker() -> (std::sync::Arc<CountingWaker>, Waker) {
+        let counter = std::sync::Arc::new(CountingWaker(std::sync::atomic::AtomicUsize::new(0)));
+        (std::sync::Arc::clone(&counter), Waker::from(counter))
+    }
+
+    #[test]
+    fn the_cookie_counts_the_next_grace_period_when_idle_and_the_one_after_a_running_one() {
+        let domain = Domain::new();
+        assert_eq!(domain.seq.get_state(), 2, "idle at 0: the next grace period (to 2)");
+        synchronize(&domain);
+        assert_eq!(domain.seq.get_state(), 4);
+        // As if a grace period were running: it may have looked at the readers already.
+        domain.seq.mirror.store(5, Ordering::SeqCst);
+        assert_eq!(domain.seq.get_state(), 8);
+    }
+
+    #[test]
+    fn a_cookie_that_has_elapsed_needs_no_grace_period() {
+        let domain = Domain::new();
+        let cookies: Vec<u64> = (0..8).map(|_| domain.seq.get_state()).collect();
+        synchronize(&domain);
+        let completed = domain.seq.completed();
+        for cookie in cookies {
+            assert!(domain.seq.is_done(cookie));
+            domain.seq.wait_for(&domain, cookie);
+        }
+        assert_eq!(domain.seq.completed(), completed, "eight waits, no grace period");
+    }
+
+    #[test]
+    fn a_waiting_task_is_woken_by_whoever_completes_its_grace_period_and_only_then() {
+        let domain = Domain::new();
+        let target = domain.seq.get_state();
+        let (count, waker) = counting_waker();
+        let mut id = None;
+        assert!(!domain.seq.poll_async(target, &mut id, &waker));
+        assert!(!domain.seq.poll_async(target, &mut id, &waker), "polled again: still one entry");
+        assert_eq!(domain.seq.async_waiters(), 1);
+        assert_eq!(count.0.load(Ordering::SeqCst), 0);
+        // Another thread completes the grace period and wakes the task.
+        thread::scope(|s| {
+            s.spawn(|| synchronize(&domain));
+        });
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert_eq!(domain.seq.async_waiters(), 0);
+        assert!(domain.seq.poll_async(target, &mut id, &waker));
+        assert_eq!(id, None, "done: the registration is gone");
+    }
+
+    #[test]
+    fn a_task_waiting_for_a_later_grace_period_stays_registered() {
+        let domain = Domain::new();
+        // A cookie taken while a grace period runs waits for the one after.
+        domain.seq.mirror.store(1, Ordering::SeqCst);
+        let target = domain.seq.get_state();
+        domain.seq.mirror.store(0, Ordering::SeqCst);
+        assert_eq!(target, 4);
+        let (count, waker) = counting_waker();
+        let mut id = None;
+        assert!(!domain.seq.poll_async(target, &mut id, &waker));
+        synchronize(&domain); // to 2: not enough
+        assert_eq!((count.0.load(Ordering::SeqCst), domain.seq.async_waiters()), (0, 1));
+        synchronize(&domain); // to 4
+        assert_eq!((count.0.load(Ordering::SeqCst), domain.seq.async_waiters()), (1, 0));
+    }
+
+    #[test]
+    fn a_dropped_registration_is_withdrawn_and_a_panicking_waker_does_not_stop_the_others() {
+        struct Panics;
+        impl std::task::Wake for Panics {
+            fn wake(self: std::sync::Arc<Self>) {
+                panic!("a waker that panics");
+            }
+        }
+        let domain = Domain::new();
+        let target = domain.seq.get_state();
+        let mut cancelled = None;
+        let (_, waker) = counting_waker();
+        assert!(!domain.seq.poll_async(target, &mut cancelled, &waker));
+        domain.seq.cancel_async(cancelled.unwrap());
+        assert_eq!(domain.seq.async_waiters(), 0);
+
+        let mut first = None;
+        let mut second = None;
+        let (count, waker) = counting_waker();
+        assert!(!domain.seq.poll_async(target, &mut first, &Waker::from(std::sync::Arc::new(Panics))));
+        assert!(!domain.seq.poll_async(target, &mut second, &waker));
+        synchronize(&domain);
+        assert_eq!(count.0.load(Ordering::SeqCst), 1, "woken despite the other waker's panic");
+        synchronize(&domain); // the sequence still works
     }
 
     #[test]
