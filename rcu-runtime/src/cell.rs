@@ -357,8 +357,6 @@ impl<P: ForeignOwnable> RcuCell<P> {
     /// assert!(matches!(bump_to(4), Err(Unchanged))); // 5 stays
     /// assert_eq!(*version.read().unwrap(), 5);
     /// ```
-    #[must_use = "on success the old value is returned as an RcuOld: dropping it right away waits \
-                  for a grace period; use `.defer_drop()`, `.drop_async()` or `.wait_async()`"]
     pub fn fetch_update<F>(&self, mut f: F) -> Result<Option<RcuOld<P>>, Unchanged>
     where
         F: FnMut(Option<P::Borrowed<'_>>) -> Option<P>,

@@ -40,6 +40,11 @@ use std::sync::Arc;
 ///   contract, and owning a `Borrowed` gives no more access to the pointee than `&Self` does: so
 ///   when `Self: Sync`, borrows of one pointer may be used on several threads at once (the
 ///   `Send` and `Sync` impls of [`Rcu`](crate::Rcu) and [`RcuMap`](crate::RcuMap) rely on it).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an owning pointer that RCU can publish",
+    label = "wrap it in `Box::new(..)` (or `Arc::new`, `RcuBox::new`)",
+    note = "an `Rcu`, `RcuCell` or `RcuMap` stores one owning pointer (`Box<T>`, `Arc<T>`, `Pin<Box<T>>`, `RcuBox<T>`), so that readers load it with one atomic load and updaters swap it whole"
+)]
 pub unsafe trait ForeignOwnable: Sized {
     /// What a borrow of the foreign-owned value gives (usually `&'a T`).
     type Borrowed<'a>;

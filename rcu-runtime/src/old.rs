@@ -248,7 +248,10 @@ unsafe fn drop_boxed<T: HasRcuHead>(head: NonNull<RcuHead>) {
     drop(unsafe { Box::from_raw(T::rcu_head_container_of(head.as_ptr())) });
 }
 
-impl<T: HasRcuHead + Send + 'static> RcuOld<Box<T>> {
+// The bounds are on the method, not on the impl: an unmet `T: HasRcuHead` is then reported at the
+// call with `HasRcuHead`'s own message ("add an `#[rcu_head]` field"), rather than as "the method
+// exists but its trait bounds were not satisfied".
+impl<T: 'static> RcuOld<Box<T>> {
     /// Drops the box after a grace period through `call_rcu` and its embedded [`RcuHead`],
     /// without waiting and without allocating.
     ///
@@ -266,7 +269,10 @@ impl<T: HasRcuHead + Send + 'static> RcuOld<Box<T>> {
     /// old.unwrap().drop_async();
     /// rcu_barrier(); // the old route is freed by now
     /// ```
-    pub fn drop_async(self) {
+    pub fn drop_async(self)
+    where
+        T: HasRcuHead + Send,
+    {
         let object = self.into_raw().as_ptr().cast::<T>();
         let head = NonNull::new(T::raw_get_rcu_head(object))
             .expect("HasRcuHead::raw_get_rcu_head returned null for a live object");

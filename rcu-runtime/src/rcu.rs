@@ -243,8 +243,6 @@ impl<P: ForeignOwnable> Rcu<P> {
     /// let old = limit.as_mut().fetch_update(|cur| (cur.copied() < Some(20)).then(|| Box::new(20)));
     /// assert_eq!(old.unwrap().map(|old| *old.wait()), Some(10));
     /// ```
-    #[must_use = "on success the old value is returned as an RcuOld: dropping it right away waits \
-                  for a grace period; use `.defer_drop()`, `.drop_async()` or `.wait_async()`"]
     pub fn fetch_update<F>(self: Pin<&mut Self>, f: F) -> Result<Option<RcuOld<P>>, Unchanged>
     where
         F: FnOnce(Option<P::Borrowed<'_>>) -> Option<P>,
@@ -330,6 +328,47 @@ impl<P: ForeignOwnable> Drop for Rcu<P> {
             // SAFETY: we own `ptr` (invariant), and nobody can publish it again.
             drop(unsafe { RcuOld::<P>::from_unpublished(ptr) });
         }
+    }
+}
+
+/// Not an iterator: this impl exists only for its error message.
+///
+/// `rcu.take()` on a `&Rcu` would otherwise resolve to `Iterator::take` and say "`&Rcu<..>` is not
+/// an iterator", which hides the real mistake (updating through a shared reference). With this
+/// impl, whose bound nothing satisfies (a sealed trait without impls), the compiler reports that
+/// bound instead, with a message that names `Pin<&mut Rcu>` and `RcuCell`. The body never runs.
+#[doc(hidden)]
+impl<P: ForeignOwnable + update_needs::PinMutRcuOrRcuCell> Iterator for &Rcu<P> {
+    type Item = core::convert::Infallible;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        P::unreachable()
+    }
+}
+
+/// See the same for `&Rcu`: `rcu.take()` on an `Rcu` that is not pinned.
+#[doc(hidden)]
+impl<P: ForeignOwnable + update_needs::PinMutRcuOrRcuCell> Iterator for Rcu<P> {
+    type Item = core::convert::Infallible;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        P::unreachable()
+    }
+}
+
+mod update_needs {
+    /// Implemented by no type: see the `Iterator` impls of `Rcu`. Its path is what the compiler
+    /// quotes when `take` is called on a `&Rcu`: "`Box<u32>: rcu_runtime::rcu::update_needs::
+    /// PinMutRcuOrRcuCell` ... required by `&Rcu<Box<u32>>: Iterator`".
+    #[diagnostic::on_unimplemented(
+        message = "an `Rcu<{Self}>` is not an iterator, and it is updated only through `Pin<&mut Rcu<{Self}>>`",
+        label = "not an iterator; `Rcu::take` and the other updates need `Pin<&mut Rcu>`",
+        note = "`Rcu::take`, `replace`, `copy_update` and `fetch_update` take `self: Pin<&mut Self>`, which proves there is one updater: pin the `Rcu` (`std::pin::pin!`, or a field of an `RcuMutex`) and call `rcu.as_mut().take()`",
+        note = "for a pointer that any thread updates through `&self`, use `RcuCell<{Self}>`: `cell.take()`"
+    )]
+    pub trait PinMutRcuOrRcuCell {
+        /// Never called: nothing implements the trait.
+        fn unreachable<R>() -> R;
     }
 }
 

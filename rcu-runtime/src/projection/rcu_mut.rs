@@ -18,7 +18,21 @@ use crate::{ForeignOwnable, Rcu, RcuOld, Unchanged};
 /// new one over it with a plain, non-atomic write (pinning allows that), racing with those loads.
 ///
 /// Like a `Pin<&mut _>`, the publishing methods consume it; [`RcuMut::as_mut`] reborrows it for
-/// several calls.
+/// several calls. A second update through the same field without it is "use of moved value:
+/// `p.field`" (the compiler suggests `as_mut()` for `Pin` only):
+///
+/// ```
+/// use rcu_runtime::{Rcu, RcuMutex, RcuProtected};
+///
+/// #[derive(RcuProtected)]
+/// struct Config { #[rcu] routes: Rcu<Box<u32>> }
+///
+/// let config = RcuMutex::new(Config { routes: Rcu::null() });
+/// let mut writer = config.lock();
+/// let mut p = writer.project();
+/// assert!(p.routes.as_mut().replace(Box::new(1)).is_none()); // reborrowed: `p.routes` lives on
+/// p.routes.replace(Box::new(2)).unwrap().defer_drop();       // the last use may consume it
+/// ```
 ///
 /// `R` is the field's type, always an `Rcu<P>` for the fields the derive projects.
 ///
@@ -80,8 +94,6 @@ impl<P: ForeignOwnable> RcuMut<'_, Rcu<P>> {
 
     /// Publishes what `f` makes of the current value unless `f` returns `None`, which leaves it
     /// as it is (std's convention). See [`Rcu::fetch_update`].
-    #[must_use = "on success the old value is returned as an RcuOld: dropping it right away waits \
-                  for a grace period; use `.defer_drop()`, `.drop_async()` or `.wait_async()`"]
     #[inline]
     pub fn fetch_update<F>(self, f: F) -> Result<Option<RcuOld<P>>, Unchanged>
     where
