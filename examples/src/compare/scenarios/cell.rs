@@ -180,7 +180,9 @@ fn ours_replace_drop_async(n: u64) -> Duration {
             }
             rcu_barrier();
             let total = start.elapsed();
-            cell.take().map(|last| last.drop_async());
+            if let Some(last) = cell.take() {
+                last.drop_async();
+            }
             total
         })
         .join()
@@ -201,7 +203,9 @@ fn ours_replace_defer_drop(n: u64) -> Duration {
             }
             rcu_barrier();
             let total = start.elapsed();
-            cell.take().map(|last| last.defer_drop());
+            if let Some(last) = cell.take() {
+                last.defer_drop();
+            }
             total
         })
         .join()
@@ -245,7 +249,9 @@ fn ours_copy_update_two_writers(n: u64) -> Duration {
     rcu_barrier();
     let total = began.elapsed();
     assert_eq!(cell.read().map(|p| p.read()), Some(n / 2 * 2), "RcuCell lost an update");
-    cell.take().map(|last| last.drop_async());
+    if let Some(last) = cell.take() {
+        last.drop_async();
+    }
     total
 }
 
