@@ -99,6 +99,22 @@ fn a_borrow_stays_valid_while_the_cells_owner_moves_to_another_thread_and_replac
 }
 
 #[test]
+fn a_borrow_stays_valid_while_the_cell_itself_moves_to_another_thread_and_is_dropped() {
+    let drops = counter();
+    let cell = RcuCell::new(Box::new(Tracked::new(1, &drops)));
+    let guard = read_lock();
+    // The borrow is tied to the guard, not to `cell`: the cell may move away while it lives.
+    let borrowed: &Tracked = cell.dereference(&guard).unwrap();
+    let dropper = thread::spawn(move || drop(cell)); // waits for our guard, then frees
+    thread::sleep(Duration::from_millis(20));
+    assert_eq!(borrowed.check(), 1);
+    assert_eq!(drops.load(Ordering::SeqCst), 0);
+    drop(guard);
+    dropper.join().unwrap();
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+}
+
+#[test]
 fn a_panic_in_the_closure_publishes_nothing_and_ends_its_section() {
     let cell = RcuCell::new(Box::new(1));
     let result = catch_unwind(AssertUnwindSafe(|| {
