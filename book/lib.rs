@@ -5,6 +5,9 @@
 #[doc = include_str!("src/introduction.md")]
 pub mod introduction {}
 
+#[doc = include_str!("src/everyday-pointer.md")]
+pub mod everyday_pointer {}
+
 #[doc = include_str!("src/readers.md")]
 pub mod readers {}
 

@@ -34,6 +34,12 @@ use crate::RcuHead;
 ///
 /// [`HasRcuHead::raw_get_rcu_head`] must return a pointer to an `RcuHead` that is a field of
 /// `*this` (same provenance), and [`HasRcuHead::rcu_head_container_of`] must be its inverse.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no embedded `RcuHead` for `call_rcu` to queue",
+    label = "`drop_async` frees the box through its `RcuHead`",
+    note = "add an `#[rcu_head] head: RcuHead` field to `{Self}` under `#[derive(RcuProtected)]` (or implement `HasRcuHead` by hand)",
+    note = "or reclaim without a head: `defer_drop()` (one allocation), or drop the `RcuOld` (waits for a grace period)"
+)]
 pub unsafe trait HasRcuHead: Sized {
     /// Projects a pointer to the struct to a pointer to its `RcuHead`, dereferencing nothing.
     fn raw_get_rcu_head(this: *mut Self) -> *mut RcuHead;

@@ -16,7 +16,8 @@ options:
   --reps N           repetitions per measurement, N >= 5 (default 9, quick 5)
   --only LIST        run only these scenarios, e.g. --only 1,4 (1 read side, 2 scaling,
                      3 reads under updates, 4 grace periods, 5 async free, 6 memory,
-                     7 hash maps, 8 list traversal)
+                     7 hash maps, 8 list traversal,
+                     9 RcuCell vs arc-swap, 10 grace periods per synchronous update)
   --svg PATH         write a chart of the read-side and update-side results
   --markdown PATH    write the result tables as Markdown
   -h, --help         this text";
@@ -28,7 +29,7 @@ pub(crate) struct Options {
     pub(crate) quick: bool,
     /// Repetitions per measurement (at least 5).
     pub(crate) reps: usize,
-    /// The scenarios to run (1 to 8).
+    /// The scenarios to run (1 to 10).
     pub(crate) scenarios: Vec<u8>,
     /// Where to write the SVG chart.
     pub(crate) svg: Option<PathBuf>,
@@ -47,7 +48,7 @@ impl Options {
         let args: Vec<String> = args.into_iter().collect();
         let mut quick = false;
         let mut reps = None;
-        let mut scenarios = vec![1, 2, 3, 4, 5, 6, 7, 8];
+        let mut scenarios = vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
         let mut svg = None;
         let mut markdown = None;
         let mut rest = args.iter();
@@ -127,8 +128,8 @@ fn parse_scenarios(list: &str) -> Result<Vec<u8>, String> {
     let mut scenarios = Vec::new();
     for item in list.split(',') {
         match item.trim().parse::<u8>() {
-            Ok(n @ 1..=8) => scenarios.push(n),
-            _ => return Err(format!("--only: {item:?} is not a scenario number from 1 to 8")),
+            Ok(n @ 1..=10) => scenarios.push(n),
+            _ => return Err(format!("--only: {item:?} is not a scenario number from 1 to 10")),
         }
     }
     Ok(scenarios)
@@ -146,7 +147,7 @@ mod tests {
     fn defaults_run_every_scenario_with_nine_reps() {
         let options = parse(&[]).unwrap().unwrap();
         assert_eq!(options.reps, 9);
-        assert!((1..=6).all(|n| options.runs(n)));
+        assert!((1..=10).all(|n| options.runs(n)));
         assert!(!options.quick);
     }
 

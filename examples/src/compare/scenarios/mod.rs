@@ -7,6 +7,8 @@ use super::peers::{READ_BATCH, ReadPeer};
 use super::sample::median_of;
 
 pub(crate) mod async_free;
+pub(crate) mod cell;
+pub(crate) mod gc_writers;
 pub(crate) mod grace_periods;
 pub(crate) mod hash_maps;
 pub(crate) mod list_traversal;
