@@ -148,7 +148,7 @@ pub(crate) fn wait_for(target: u64, what: &str) {
 pub(crate) unsafe fn call_rcu(head: NonNull<head::RcuHead>, func: head::RcuCallback) {
     // SAFETY: forwarded from the caller.
     let before = unsafe { domain().callbacks.push(head, func) };
-    worker::after_enqueue(before);
+    worker::after_enqueue(before, head);
 }
 
 /// Waits until every callback queued before the call has run, and everything those callbacks

@@ -29,6 +29,8 @@ mod fork;
 mod global;
 mod gp;
 pub(crate) mod head;
+#[cfg(not(loom))]
+mod lineage;
 mod membarrier;
 mod panic;
 #[cfg_attr(not(loom), expect(unreachable_pub, reason = "public only for the loom models"))]
