@@ -40,6 +40,12 @@ leak:misuse_panics::rcu_old_wait_inside_a_section_panics
 # tests/qsbr.rs drops a non-null Rcu on a thread whose QsbrReader is online: the drop panics and
 # leaks the value, as inside a section.
 leak:qsbr::waiting_for_a_grace_period_while_online_panics_with_the_way_out
+# A panic payload whose destructor panics: the engine drops it under a second catch_unwind and
+# leaks the second payload instead of letting it escape (engine/panic.rs, catch).
+leak:rcu_runtime::engine::panic::catch
+# Dropping an RcuOld inside a section panics even when its grace period has elapsed, and leaks
+# the value it refused to drop (tests/grace_period_state.rs).
+leak:grace_period_state::dropping_an_old_inside_a_section_panics_even_when_its_grace_period_has_elapsed
 # tests/rcu_pointer.rs drops an Rcu in place inside a leaked Box (the Box itself is the leak).
 leak:rcu_pointer::dropping_an_rcu_waits_for_a_reader_elsewhere
 SUPP

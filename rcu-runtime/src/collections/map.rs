@@ -158,12 +158,16 @@ impl<K: Ord + Clone + Send + 'static, P: ForeignOwnable> RcuMap<K, P> {
     /// ```
     #[track_caller]
     pub fn insert(&self, key: K, value: P) -> Option<P> {
-        let raw = value.into_foreign();
-        let replaced = self.update(|entries| match entries.binary_search_by(|(k, _)| k.cmp(&key)) {
-            Ok(at) => Some(core::mem::replace(&mut entries[at].1, raw)),
-            Err(at) => {
-                entries.insert(at, (key, raw));
-                None
+        let replaced = self.update(|entries| {
+            // Given up only once the lock is held: a re-entrant call panics before this, and
+            // `value` is then dropped with the rest of the closure instead of leaking.
+            let raw = value.into_foreign();
+            match entries.binary_search_by(|(k, _)| k.cmp(&key)) {
+                Ok(at) => Some(core::mem::replace(&mut entries[at].1, raw)),
+                Err(at) => {
+                    entries.insert(at, (key, raw));
+                    None
+                }
             }
         });
         // SAFETY: the pointer came from `into_foreign` and was owned by the map, which just
