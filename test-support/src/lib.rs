@@ -15,7 +15,7 @@
 //! - [`tracked`]: [`Tracked`], a value that counts its drops and poisons itself, and [`counter`];
 //! - [`reader_inside`]: [`ReaderInside`], a thread parked inside a read-side section;
 //! - [`panics`]: [`panic_message`], the text of a panic payload;
-//! - [`probe`]: the [`probe!`] macro, which tells a type's `Send`/`Sync` at run time;
+//! - [`probe`](mod@probe): the [`probe!`] macro, which tells a type's `Send`/`Sync` at run time;
 //! - [`rng`]: a small seeded random generator (no dependency).
 //!
 //! # One runtime per test binary

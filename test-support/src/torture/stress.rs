@@ -12,8 +12,7 @@
 //!
 //! This file owns the configuration, the state the threads share, the fake writers and the
 //! run itself (spawning, watching for hangs, teardown); the other threads live in
-//! [`readers`](super::readers), [`writer`](super::writer) and [`forks`](super::forks), the
-//! report in [`report`](super::report).
+//! `readers.rs`, `writer.rs` and `forks.rs`, the report in [`report`](super::report).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -98,7 +97,7 @@ pub struct TortureConfig {
     /// A wait (a grace period, a barrier, a throttled `call_rcu`, a forked child, …) that takes
     /// longer than this fails the run; one that has not returned by then ends it.
     pub max_wait: Duration,
-    /// Fork a child this often on average (see [`forks`](super::forks)); `None` for no forks.
+    /// Fork a child this often on average (see `forks.rs`); `None` for no forks.
     pub fork_every: Option<Duration>,
 }
 
