@@ -16,7 +16,9 @@
 //! - [`reader_inside`]: [`ReaderInside`], a thread parked inside a read-side section;
 //! - [`panics`]: [`panic_message`], the text of a panic payload;
 //! - [`probe`](mod@probe): the [`probe!`] macro, which tells a type's `Send`/`Sync` at run time;
-//! - [`rng`]: a small seeded random generator (no dependency).
+//! - [`rng`]: a small seeded random generator (no dependency);
+//! - [`sync`]: `Mutex` and `Condvar` that ThreadSanitizer understands without an instrumented
+//!   standard library (`scripts/tsan.sh`).
 //!
 //! # One runtime per test binary
 //!
@@ -42,8 +44,14 @@ pub mod poison_alloc;
 pub mod probe;
 pub mod reader_inside;
 pub mod rng;
+pub mod sync;
 pub mod torture;
 pub mod tracked;
+
+/// This crate's own tests run under the allocator they check (see `poison_alloc`'s tests).
+#[cfg(test)]
+#[global_allocator]
+static ALLOC: poison_alloc::PoisonAllocator = poison_alloc::PoisonAllocator;
 
 pub use liveness::{HANG, finishes_within, join_while_progressing, join_within, wait_until};
 pub use panics::panic_message;

@@ -27,7 +27,8 @@
 use core::cell::RefCell;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use crate::sync::{Mutex, MutexGuard};
 
 /// What freed memory is filled with (the kernel's `POISON_FREE`).
 pub const FREED_BYTE: u8 = 0x6b;
@@ -76,7 +77,7 @@ static QUARANTINE: Mutex<Quarantine> =
 /// Locks the quarantine. `std`'s mutex never allocates, so the allocator may use it; nothing
 /// panics while it is held, so poisoning cannot happen (it is ignored anyway).
 fn quarantine() -> MutexGuard<'static, Quarantine> {
-    QUARANTINE.lock().unwrap_or_else(PoisonError::into_inner)
+    QUARANTINE.lock()
 }
 
 impl Quarantine {
@@ -251,4 +252,52 @@ pub fn configure_from_env() -> bool {
         flush();
     }
     !off
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::thread;
+
+    use super::*;
+    use crate::child::{Outcome, in_child};
+    use crate::liveness::{HANG, join_within};
+
+    /// The fork handlers at work: without them, a child forked while another thread holds the
+    /// quarantine's lock (freeing) would wait for it for good at its first free.
+    #[test]
+    fn a_child_forked_while_other_threads_free_can_free() {
+        let before = counters();
+        let stop = Arc::new(AtomicBool::new(false));
+        let churners: Vec<_> = (0..2)
+            .map(|_| {
+                let stop = Arc::clone(&stop);
+                thread::spawn(move || {
+                    // Relaxed: a stop flag.
+                    while !stop.load(Ordering::Relaxed) {
+                        let boxes: Vec<Box<u64>> = (0..64).map(Box::new).collect();
+                        drop(boxes);
+                    }
+                })
+            })
+            .collect();
+        for round in 0..20 {
+            // SAFETY: the child only allocates and frees through this allocator, whose fork
+            // handlers are what is under test, and the C library's `malloc`, which is fork-safe.
+            let outcome = unsafe {
+                in_child(HANG, |_| {
+                    let boxes: Vec<Box<u64>> = (0..1000).map(Box::new).collect();
+                    drop(boxes);
+                    flush();
+                    Ok(())
+                })
+            };
+            assert_eq!(outcome, Outcome::Passed, "fork {round}");
+        }
+        stop.store(true, Ordering::Relaxed);
+        for churner in churners {
+            join_within(churner, HANG, "a freeing thread");
+        }
+        assert!(counters().poisoned_frees > before.poisoned_frees, "the allocator under test is installed");
+    }
 }

@@ -18,8 +18,8 @@
 //! for it for at most the wait limit, and a child that failed, died or hung fails the run.
 
 use core::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -30,6 +30,7 @@ use super::stress::Shared;
 use super::waits::Wait;
 use crate::child::{Outcome, Reporter, spawn_child};
 use crate::rng::Rng;
+use crate::sync::{Condvar, Mutex, MutexGuard};
 
 /// The threads that pause for a quiet fork, and the forker's request.
 ///
@@ -63,7 +64,7 @@ impl Pause {
     }
 
     fn lock(&self) -> MutexGuard<'_, PauseState> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        self.state.lock()
     }
 
     /// Whether the forker asks the participants to pause.
@@ -87,7 +88,7 @@ impl Pause {
         state.paused += 1;
         self.changed.notify_all();
         while state.generation == generation {
-            state = self.changed.wait(state).unwrap_or_else(PoisonError::into_inner);
+            state = self.changed.wait(state);
         }
         state.paused -= 1;
     }
@@ -103,7 +104,7 @@ impl Pause {
         let mut state = self.lock();
         self.requested.store(true, Ordering::Relaxed);
         while state.paused < state.active {
-            state = self.changed.wait(state).unwrap_or_else(PoisonError::into_inner);
+            state = self.changed.wait(state);
         }
     }
 
@@ -162,7 +163,7 @@ impl ForkCounts {
             quiet: self.quiet.load(Ordering::Relaxed),
             busy: self.busy.load(Ordering::Relaxed),
             failed: self.failed.load(Ordering::Relaxed),
-            first_failure: self.first_failure.lock().unwrap_or_else(PoisonError::into_inner).clone(),
+            first_failure: self.first_failure.lock().clone(),
         }
     }
 
@@ -171,7 +172,7 @@ impl ForkCounts {
         kind.fetch_add(1, Ordering::Relaxed);
         if outcome != Outcome::Passed {
             self.failed.fetch_add(1, Ordering::Relaxed);
-            let mut first = self.first_failure.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut first = self.first_failure.lock();
             let kind = if quiet { "quiet" } else { "busy" };
             first.get_or_insert_with(|| format!("{kind} fork: {outcome:?}"));
         }
@@ -253,5 +254,52 @@ fn timed_in_child(
         Err(format!("{what} took {took:.1?}, more than the limit of {limit:?}"))
     } else {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicU64;
+
+    use super::*;
+    use crate::liveness::{HANG, join_within, wait_until};
+
+    #[test]
+    fn participants_stay_paused_from_hold_to_release_and_those_that_left_are_not_waited_for() {
+        let pause = Arc::new(Pause::new(3));
+        let stop = Arc::new(AtomicBool::new(false));
+        let steps: Arc<[AtomicU64; 2]> = Arc::new(Default::default());
+        let threads: Vec<_> = (0..2)
+            .map(|i| {
+                let (pause, stop, steps) = (Arc::clone(&pause), Arc::clone(&stop), Arc::clone(&steps));
+                thread::spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        pause.point();
+                        steps[i].fetch_add(1, Ordering::Relaxed);
+                    }
+                    pause.leave();
+                })
+            })
+            .collect();
+        // The third participant stops at once: the forker must not wait for it.
+        pause.leave();
+        let snapshot = || steps.each_ref().map(|s| s.load(Ordering::Relaxed));
+        for _ in 0..3 {
+            let holder = Arc::clone(&pause);
+            join_within(thread::spawn(move || holder.hold()), HANG, "hold");
+            let held = snapshot();
+            thread::sleep(Duration::from_millis(20));
+            assert_eq!(snapshot(), held, "a participant moved while paused");
+            pause.release();
+            wait_until(HANG, "the participants did not go on after release", || {
+                snapshot().iter().zip(held).all(|(&now, then)| now > then)
+            });
+        }
+        stop.store(true, Ordering::Relaxed);
+        for thread in threads {
+            join_within(thread, HANG, "a participant");
+        }
+        join_within(thread::spawn(move || pause.hold()), HANG, "hold with every participant gone");
     }
 }

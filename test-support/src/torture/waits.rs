@@ -9,7 +9,8 @@
 
 use core::fmt;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
+
+use crate::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// What a thread of the run waits for.
@@ -171,7 +172,7 @@ impl Waits {
         self.longest_nanos[what.index()].fetch_max(nanos, Ordering::Relaxed);
         if took > self.limit {
             self.over_limit.fetch_add(1, Ordering::Relaxed);
-            let mut first = self.first_over_limit.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut first = self.first_over_limit.lock();
             first.get_or_insert_with(|| format!("{who}: {} took {took:.1?}", what.name()));
         }
     }
@@ -201,7 +202,52 @@ impl Waits {
                 (self.count[i].load(Ordering::Relaxed), longest)
             }),
             over_limit: self.over_limit.load(Ordering::Relaxed),
-            first_over_limit: self.first_over_limit.lock().unwrap_or_else(PoisonError::into_inner).clone(),
+            first_over_limit: self.first_over_limit.lock().clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::thread;
+
+    use super::*;
+    use crate::liveness::{HANG, wait_until};
+
+    #[test]
+    fn a_wait_over_the_limit_is_counted_and_described() {
+        let waits = Waits::new(Duration::from_millis(20), vec!["waiter".to_owned()]);
+        waits.timed(0, Wait::Synchronize, || ());
+        waits.timed(0, Wait::Barrier, || thread::sleep(Duration::from_millis(40)));
+        let summary = waits.summary();
+        assert_eq!(summary.over_limit, 1);
+        let first = summary.first_over_limit.clone().expect("the barrier took longer than the limit");
+        assert!(first.starts_with("waiter: rcu_barrier took "), "{first}");
+        assert_eq!(summary.per_kind[Wait::Synchronize.index()].0, 1);
+        assert!(summary.per_kind[Wait::Barrier.index()].1 >= Duration::from_millis(40));
+        assert!(summary.to_string().ends_with("; 1 over the limit"), "{summary}");
+    }
+
+    #[test]
+    fn a_wait_still_running_past_the_limit_is_stuck_except_a_childs() {
+        let limit = Duration::from_millis(20);
+        let waits = Arc::new(Waits::new(limit, vec!["one".to_owned(), "two".to_owned()]));
+        assert_eq!(waits.stuck(), None);
+        let threads: Vec<_> = [(0, Wait::Child), (1, Wait::Barrier)]
+            .into_iter()
+            .map(|(slot, what)| {
+                let waits = Arc::clone(&waits);
+                thread::spawn(move || waits.timed(slot, what, || thread::sleep(Duration::from_millis(300))))
+            })
+            .collect();
+        wait_until(HANG, "the barrier never counted as stuck", || waits.stuck().is_some());
+        let stuck = waits.stuck().expect("still stuck: the wait lasts 300 ms");
+        assert!(stuck.starts_with("two: rcu_barrier has not returned after "), "{stuck}");
+        for thread in threads {
+            thread.join().expect("the waiting thread panicked");
+        }
+        assert_eq!(waits.stuck(), None, "no wait runs any more");
+        assert_eq!(waits.summary().over_limit, 2, "both took longer than the limit");
     }
 }
