@@ -5,6 +5,9 @@
 #[doc = include_str!("src/introduction.md")]
 pub mod introduction {}
 
+#[doc = include_str!("src/everyday-pointer.md")]
+pub mod everyday_pointer {}
+
 #[doc = include_str!("src/readers.md")]
 pub mod readers {}
 
@@ -19,6 +22,9 @@ pub mod rcu_head {}
 
 #[doc = include_str!("src/field-projection.md")]
 pub mod field_projection {}
+
+#[doc = include_str!("src/collections.md")]
+pub mod collections {}
 
 #[doc = include_str!("src/compiler-rejects.md")]
 pub mod compiler_rejects {}
@@ -37,6 +43,9 @@ pub mod porting {}
 
 #[doc = include_str!("src/pitfalls.md")]
 pub mod pitfalls {}
+
+#[doc = include_str!("src/architecture.md")]
+pub mod architecture {}
 
 /// The README's example, compiled and run so that it stays true.
 #[doc = include_str!("../README.md")]

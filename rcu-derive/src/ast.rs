@@ -1,19 +1,42 @@
-//! A typed view of the derive input that borrows from the `syn` tree, keeping every span.
+//! A typed view of the derive input that borrows from the `syn` tree, keeping every span, with
+//! each field's kind resolved from its attributes.
+//!
+//! Reading the input never fails: attribute mistakes are recorded in [`Errors`] and resolved in
+//! the obvious way (an extra attribute is ignored, a second `#[rcu_head]` is a plain field), so
+//! the expansion goes ahead and the user sees one error per mistake. An enum or a union is read
+//! too, without fields, so that [`crate::valid`] can reject it and [`crate::fallback`] can still
+//! emit its stub from the parsed options.
 
 use proc_macro2::{Group, Literal, Span, TokenStream, TokenTree};
 use quote::{ToTokens, format_ident, quote_spanned};
-use syn::{Attribute, Data, DeriveInput, Fields, Generics, Ident, Index, Member, Path, Type, Visibility};
+use syn::{
+    Attribute, Data, DeriveInput, Fields, Generics, Ident, Index, Member, Path, Token, Type, Visibility,
+};
 
-use crate::attr::{self, Container, Errors, FieldAttrs};
+use crate::attr::{self, Container, FieldAttrs, PIN, RCU, RCU_HEAD};
+use crate::error::Errors;
 
-/// The struct being derived for.
+/// The item being derived for.
 pub(crate) struct Input<'a> {
     pub(crate) ident: &'a Ident,
     pub(crate) vis: &'a Visibility,
     pub(crate) generics: &'a Generics,
+    /// Whether it is a struct; `valid` rejects the others.
+    pub(crate) item: Item,
     pub(crate) style: Style,
+    /// The struct's fields (none for an enum or a union).
     pub(crate) fields: Vec<Field<'a>>,
     pub(crate) attrs: Container,
+}
+
+/// What kind of item the derive was put on.
+#[derive(Clone, Copy)]
+pub(crate) enum Item {
+    Struct,
+    /// An enum, with its `enum` keyword for the error.
+    Enum(Token![enum]),
+    /// A union, with its `union` keyword for the error.
+    Union(Token![union]),
 }
 
 /// How the struct writes its fields; the projections copy it.
@@ -23,7 +46,7 @@ pub(crate) enum Style {
     Named,
     /// `struct S(A);`
     Tuple,
-    /// `struct S;`
+    /// `struct S;` (and enums and unions, which have no fields here)
     Unit,
 }
 
@@ -39,7 +62,7 @@ pub(crate) struct Field<'a> {
     /// type with a `+` (`dyn A + B`) is put in parentheses, so that it stays one type after `&`.
     pub(crate) ty: Type,
     pub(crate) attrs: FieldAttrs<'a>,
-    /// What the field is, once [`crate::valid`] has resolved the attributes.
+    /// What the field is, resolved from its attributes.
     pub(crate) kind: FieldKind,
 }
 
@@ -57,50 +80,74 @@ pub(crate) enum FieldKind {
 }
 
 impl<'a> Input<'a> {
-    /// Reads the input. Enums and unions are fatal errors; attribute mistakes are recorded in
-    /// `errors` and otherwise ignored.
-    pub(crate) fn from_syn(input: &'a DeriveInput, errors: &mut Errors) -> syn::Result<Self> {
-        let fields = match &input.data {
-            Data::Struct(data) => &data.fields,
-            Data::Enum(data) => bail!(
-                data.enum_token,
-                "`#[derive(RcuProtected)]` only supports structs: readers of an `Rcu` field must \
-                 find it at a fixed place, which an enum variant does not give; put the enum \
-                 inside an `Rcu<Box<..>>` field of a struct instead"
-            ),
-            Data::Union(data) => bail!(
-                data.union_token,
-                "`#[derive(RcuProtected)]` only supports structs: the fields of a union overlap, \
-                 so they cannot be projected one by one"
-            ),
+    /// Reads the input. Attribute mistakes are recorded in `errors`; an enum or a union is read
+    /// without its fields and without reporting its attributes' mistakes, since the one error it
+    /// gets is that it is not a struct.
+    pub(crate) fn from_syn(input: &'a DeriveInput, errors: &mut Errors) -> Self {
+        let (item, syn_fields) = match &input.data {
+            Data::Struct(data) => (Item::Struct, Some(&data.fields)),
+            Data::Enum(data) => (Item::Enum(data.enum_token), None),
+            Data::Union(data) => (Item::Union(data.union_token), None),
         };
-        let attrs = attr::container(&input.attrs, errors);
-        let style = match fields {
-            Fields::Named(_) => Style::Named,
-            Fields::Unnamed(_) => Style::Tuple,
-            Fields::Unit => Style::Unit,
+        let attrs = match syn_fields {
+            Some(_) => attr::container(&input.attrs, errors),
+            None => attr::container(&input.attrs, &mut Errors::default()),
         };
-        let fields = fields
-            .iter()
+        let style = match syn_fields {
+            Some(Fields::Named(_)) => Style::Named,
+            Some(Fields::Unnamed(_)) => Style::Tuple,
+            Some(Fields::Unit) | None => Style::Unit,
+        };
+        let syn_fields: Vec<&syn::Field> = syn_fields.into_iter().flatten().collect();
+        // Three passes, so that the errors come in this order: attribute syntax, attributes that
+        // contradict each other, a second head.
+        let field_attrs: Vec<FieldAttrs<'a>> =
+            syn_fields.iter().map(|field| attr::field(&field.attrs, errors)).collect();
+        let claimed: Vec<FieldKind> = field_attrs.iter().map(|attrs| claimed_kind(attrs, errors)).collect();
+        let mut head_seen = false;
+        let fields = syn_fields
+            .into_iter()
+            .zip(field_attrs)
+            .zip(claimed)
             .enumerate()
-            .map(|(index, field)| Field {
-                index,
-                member: match &field.ident {
-                    Some(ident) => Member::Named(ident.clone()),
-                    None => Member::Unnamed(Index { index: index as u32, span: Span::call_site() }),
-                },
-                vis: &field.vis,
-                ty: replace_self(&field.ty, &input.ident, &input.generics),
-                attrs: attr::field(&field.attrs, errors),
-                kind: FieldKind::Plain,
+            .map(|(index, ((field, attrs), claimed))| {
+                let kind = match claimed {
+                    FieldKind::RcuHead if head_seen => {
+                        let attr = attrs.rcu_head.expect("an `RcuHead` field has the attribute");
+                        errors.spanned(
+                            attr,
+                            format!(
+                                "a second `#[{RCU_HEAD}]` field: `HasRcuHead` names one head per \
+                                 struct, so at most one field can be `#[{RCU_HEAD}]`"
+                            ),
+                        );
+                        FieldKind::Plain
+                    }
+                    FieldKind::RcuHead => {
+                        head_seen = true;
+                        FieldKind::RcuHead
+                    }
+                    other => other,
+                };
+                Field {
+                    index,
+                    member: match &field.ident {
+                        Some(ident) => Member::Named(ident.clone()),
+                        None => Member::Unnamed(Index { index: index as u32, span: Span::call_site() }),
+                    },
+                    vis: &field.vis,
+                    ty: replace_self(&field.ty, &input.ident, &input.generics),
+                    attrs,
+                    kind,
+                }
             })
             .collect();
-        Ok(Input { ident: &input.ident, vis: &input.vis, generics: &input.generics, style, fields, attrs })
+        Input { ident: &input.ident, vis: &input.vis, generics: &input.generics, item, style, fields, attrs }
     }
 
     /// The path of the runtime crate in generated code.
     pub(crate) fn krate(&self) -> Path {
-        krate(&self.attrs)
+        self.attrs.krate.clone().unwrap_or_else(|| syn::parse_quote!(::rcu_runtime))
     }
 
     /// The name of the pinned mutable projection type.
@@ -116,27 +163,6 @@ impl<'a> Input<'a> {
     /// The name of the reader view type.
     pub(crate) fn view_ident(&self) -> Ident {
         self.attrs.view.clone().unwrap_or_else(|| format_ident!("{}View", self.ident))
-    }
-
-    /// The hidden struct holding the `#[rcu]` field types (`RcuProtected::ReaderFields`).
-    pub(crate) fn reader_fields_ident(&self) -> Ident {
-        Ident::new("__RcuReaderFields", Span::call_site())
-    }
-
-    /// The hidden struct holding the structurally pinned field types (for the `Unpin` impl).
-    pub(crate) fn pinned_fields_ident(&self) -> Ident {
-        Ident::new("__RcuPinnedFields", Span::call_site())
-    }
-
-    /// The hidden trait that makes a user `impl Drop` conflict.
-    pub(crate) fn must_not_impl_drop_ident(&self) -> Ident {
-        format_ident!("{}MustNotImplDrop", self.ident)
-    }
-
-    /// The items the expansion hides in its `const _` block, where they would shadow anything of
-    /// the same name.
-    pub(crate) fn hidden_idents(&self) -> [Ident; 3] {
-        [self.reader_fields_ident(), self.pinned_fields_ident(), self.must_not_impl_drop_ident()]
     }
 
     /// The fields of one kind.
@@ -168,6 +194,42 @@ impl Field<'_> {
     /// The field's `#[cfg]` attributes.
     pub(crate) fn cfgs(&self) -> &[&Attribute] {
         &self.attrs.cfgs
+    }
+}
+
+/// The kind a field's attributes ask for. Attributes that contradict each other are an error,
+/// and the field takes the kind of the stronger one: `#[rcu]` over `#[pin]` and `#[rcu_head]`,
+/// `#[rcu_head]` over `#[pin]`.
+fn claimed_kind(attrs: &FieldAttrs<'_>, errors: &mut Errors) -> FieldKind {
+    match (attrs.rcu, attrs.pin, attrs.rcu_head) {
+        (Some(_), pin, head) => {
+            for (extra, name) in [(pin, PIN), (head, RCU_HEAD)] {
+                if let Some(extra) = extra {
+                    errors.spanned(
+                        extra,
+                        format!(
+                            "`#[{RCU}]` and `#[{name}]` on one field: `#[{RCU}]` already pins the \
+                             field structurally{}; remove `#[{name}]`",
+                            if name == RCU_HEAD { ", and an `Rcu` is not an `RcuHead`" } else { "" }
+                        ),
+                    );
+                }
+            }
+            FieldKind::Rcu
+        }
+        (None, Some(pin), Some(_)) => {
+            errors.spanned(
+                pin,
+                format!(
+                    "`#[{PIN}]` and `#[{RCU_HEAD}]` on one field: an `RcuHead` needs no structural \
+                     pinning; remove `#[{PIN}]`"
+                ),
+            );
+            FieldKind::RcuHead
+        }
+        (None, None, Some(_)) => FieldKind::RcuHead,
+        (None, Some(_), None) => FieldKind::Pin,
+        (None, None, None) => FieldKind::Plain,
     }
 }
 
@@ -222,16 +284,73 @@ fn replace_self_tokens(tokens: TokenStream, ident: &Ident, generics: &Generics) 
     out
 }
 
-/// The runtime crate's path: `crate = ..` or `::rcu_runtime`.
-pub(crate) fn krate(attrs: &Container) -> Path {
-    attrs.krate.clone().unwrap_or_else(|| syn::parse_quote!(::rcu_runtime))
-}
-
 #[cfg(test)]
 mod tests {
     use quote::quote;
 
     use super::*;
+
+    /// Reads `item`: the field kinds and the recorded errors.
+    fn read(item: &str) -> (Vec<FieldKind>, Vec<String>) {
+        let input: DeriveInput = syn::parse_str(item).unwrap();
+        let mut errors = Errors::default();
+        let parsed = Input::from_syn(&input, &mut errors);
+        (parsed.fields.iter().map(|field| field.kind).collect(), errors.messages())
+    }
+
+    #[test]
+    fn kinds_of_valid_fields() {
+        let (kinds, errors) = read("struct S { #[rcu] a: A, #[pin] b: B, c: C, #[rcu_head] d: RcuHead }");
+        assert_eq!(kinds, [FieldKind::Rcu, FieldKind::Pin, FieldKind::Plain, FieldKind::RcuHead]);
+        assert!(errors.is_empty());
+    }
+
+    #[test]
+    fn rcu_with_another_attribute_is_an_error_and_stays_rcu() {
+        let (kinds, errors) = read("struct S { #[rcu] #[pin] a: A, #[rcu_head] #[rcu] b: B }");
+        assert_eq!(kinds, [FieldKind::Rcu, FieldKind::Rcu]);
+        assert_eq!(
+            errors,
+            [
+                "`#[rcu]` and `#[pin]` on one field: `#[rcu]` already pins the field structurally; \
+                 remove `#[pin]`",
+                "`#[rcu]` and `#[rcu_head]` on one field: `#[rcu]` already pins the field \
+                 structurally, and an `Rcu` is not an `RcuHead`; remove `#[rcu_head]`",
+            ]
+        );
+    }
+
+    #[test]
+    fn pinned_rcu_head_is_an_error_and_stays_the_head() {
+        let (kinds, errors) = read("struct S { #[pin] #[rcu_head] h: RcuHead }");
+        assert_eq!(kinds, [FieldKind::RcuHead]);
+        assert_eq!(
+            errors,
+            [
+                "`#[pin]` and `#[rcu_head]` on one field: an `RcuHead` needs no structural pinning; remove `#[pin]`"
+            ]
+        );
+    }
+
+    #[test]
+    fn second_rcu_head_is_an_error_and_becomes_plain() {
+        let (kinds, errors) =
+            read("struct S(#[rcu_head] RcuHead, #[rcu_head] RcuHead, #[rcu_head] RcuHead);");
+        assert_eq!(kinds, [FieldKind::RcuHead, FieldKind::Plain, FieldKind::Plain]);
+        assert_eq!(errors.len(), 2);
+        assert!(errors.iter().all(|error| error.starts_with("a second `#[rcu_head]` field")));
+    }
+
+    #[test]
+    fn errors_come_by_pass_syntax_then_contradictions_then_heads() {
+        let (_, errors) =
+            read("struct S { #[rcu_head] a: H, #[rcu_head] #[rcu(x)] b: R, #[pin] #[rcu_head] c: H }");
+        assert_eq!(errors.len(), 4, "{errors:?}");
+        assert!(errors[0].starts_with("`#[rcu]` takes no arguments"));
+        assert!(errors[1].starts_with("`#[rcu]` and `#[rcu_head]` on one field"));
+        assert!(errors[2].starts_with("`#[pin]` and `#[rcu_head]` on one field"));
+        assert!(errors[3].starts_with("a second `#[rcu_head]` field"));
+    }
 
     fn replaced(item: &str, ty: &str) -> String {
         let input: DeriveInput = syn::parse_str(item).unwrap();

@@ -4,41 +4,11 @@
 //! Parsing recovers from mistakes: a bad option is reported through [`Errors`] and otherwise
 //! ignored, so the expansion can still go ahead and the user sees one error per mistake.
 
-use proc_macro2::{TokenStream, TokenTree};
+use proc_macro2::TokenTree;
 use quote::ToTokens;
 use syn::{Attribute, Ident, LitStr, Meta, Path, Token};
 
-/// The errors found so far; they are all reported, and the expansion still runs when none is fatal.
-#[derive(Default)]
-pub(crate) struct Errors {
-    errors: Option<syn::Error>,
-}
-
-impl Errors {
-    /// Records one more error.
-    pub(crate) fn push(&mut self, error: syn::Error) {
-        match &mut self.errors {
-            Some(errors) => errors.combine(error),
-            None => self.errors = Some(error),
-        }
-    }
-
-    /// Records an error spanned at `tokens`.
-    pub(crate) fn spanned(&mut self, tokens: impl ToTokens, message: impl std::fmt::Display) {
-        self.push(syn::Error::new_spanned(tokens, message));
-    }
-
-    /// The messages recorded so far, in order.
-    #[cfg(test)]
-    pub(crate) fn messages(&self) -> Vec<String> {
-        self.errors.iter().flat_map(|errors| errors.clone()).map(|error| error.to_string()).collect()
-    }
-
-    /// One `compile_error!` per recorded error.
-    pub(crate) fn to_compile_errors(&self) -> TokenStream {
-        self.errors.as_ref().map(syn::Error::to_compile_error).unwrap_or_default()
-    }
-}
+use crate::error::Errors;
 
 /// The names of the helper attributes, as the user writes them.
 pub(crate) const RCU: &str = "rcu";

@@ -3,27 +3,25 @@
 //!
 //! A stub `RcuProtected` impl, so that `RcuMutex<ThatType>` and other uses of the trait do not add
 //! errors of their own: the user sees the one error that matters. The stub is never run: the crate
-//! does not compile while the `compile_error!` is there.
+//! does not compile while the `compile_error!` is there. It is built from the parsed input, with
+//! the crate path its options chose.
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::DeriveInput;
 
-use crate::attr::{self, Errors};
-use crate::{ast, expand};
+use crate::ast::Input;
+use crate::expand::generics::fresh_lifetime;
 
 /// The stub impl for `input`.
-pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
-    // The options are parsed again only for `crate = ..`; their errors are already reported.
-    let krate = ast::krate(&attr::container(&input.attrs, &mut Errors::default()));
-    let ident = &input.ident;
+pub(crate) fn expand(input: &Input<'_>) -> TokenStream {
+    let krate = input.krate();
+    let ident = input.ident;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     // Lifetimes the struct does not declare, as in the full expansion (E0496 otherwise).
-    let pin = expand::fresh_lifetime(&input.generics, "__pin");
-    let view = expand::fresh_lifetime(&input.generics, "__view");
-    let message = "`#[derive(RcuProtected)]` failed; the error above says why";
-    // SAFETY (of the emitted impl): none of its methods returns; it only exists while a
-    // `compile_error!` keeps the crate from compiling.
+    let pin = fresh_lifetime(input.generics, "__pin");
+    let view = fresh_lifetime(input.generics, "__view");
+    // SAFETY (of the emitted impl): none of its methods returns (`loop {}`, native syntax that no
+    // path can redirect); it only exists while a `compile_error!` keeps the crate from compiling.
     quote! {
         #[automatically_derived]
         unsafe impl #impl_generics #krate::RcuProtected for #ident #ty_generics #where_clause {
@@ -32,16 +30,16 @@ pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
             type ProjectionRef<#pin> = #krate::__private::Unexpanded<#pin, Self> where Self: #pin;
             type ReaderFields = ();
 
-            fn project(self: ::core::pin::Pin<&mut Self>) -> Self::Projection<'_> {
-                ::core::unreachable!(#message)
+            fn project(self: #krate::__private::Pin<&mut Self>) -> Self::Projection<'_> {
+                loop {}
             }
 
-            fn project_ref(self: ::core::pin::Pin<&Self>) -> Self::ProjectionRef<'_> {
-                ::core::unreachable!(#message)
+            fn project_ref(self: #krate::__private::Pin<&Self>) -> Self::ProjectionRef<'_> {
+                loop {}
             }
 
             fn view<#view>(_: #krate::__private::RawView<#view, Self>) -> Self::View<#view> {
-                ::core::unreachable!(#message)
+                loop {}
             }
         }
     }

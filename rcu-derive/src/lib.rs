@@ -3,21 +3,16 @@
 //! Use it through `rcu_runtime` (feature `derive`, on by default), which re-exports it next to the
 //! trait of the same name; `README.md` of this crate lists what it emits and guarantees.
 //!
-//! The macro runs three passes, each in its own module: `ast` reads the input into a typed view
-//! (with `attr` parsing the attributes), `valid` checks it, `expand` writes the code. A mistake
-//! in the input becomes a spanned `compile_error!`; when the struct cannot be expanded at all,
-//! `fallback` emits a stub impl next to it, so that the mistake is reported once, not once per
-//! use of the struct.
+//! One pass per module: `ast` reads the input into a typed view and resolves what each field
+//! is (with `attr` parsing the attributes), `valid` checks that it can be expanded, `expand`
+//! writes the code; `error` collects the mistakes as spanned `compile_error!`s, and `fallback`
+//! emits a stub impl when the input cannot be expanded at all, so that the mistake is reported
+//! once, not once per use of the struct.
 
 #![forbid(unsafe_code)]
 
-/// Returns early with a [`syn::Error`] spanned at the given tokens.
-macro_rules! bail {
-    ($tokens:expr, $($fmt:tt)+) => {
-        return ::core::result::Result::Err(::syn::Error::new_spanned($tokens, ::std::format!($($fmt)+)))
-    };
-}
-
+#[macro_use]
+mod error;
 mod ast;
 mod attr;
 mod expand;

@@ -1,5 +1,10 @@
 //! Grace periods as users see them: [`synchronize_rcu`], and polled grace periods
-//! ([`start_poll`], [`GpState`]). The engine runs them (`engine::gp`).
+//! ([`start_poll`], [`GpState`]), also awaited from a task ([`GpState::wait_async`]). The engine
+//! runs them (`engine::gp`).
+
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
 
 use crate::engine;
 
@@ -48,7 +53,21 @@ pub fn start_poll() -> GpState {
     GpState { target: engine::start_poll() }
 }
 
-/// A grace period to wait for, from [`start_poll`].
+/// The grace-period state of "now", without starting a grace period: what an [`RcuOld`]
+/// records when it is created. Call it right after the value was unpublished.
+///
+/// [`RcuOld`]: crate::RcuOld
+pub(crate) fn get_state() -> GpState {
+    GpState { target: engine::get_state() }
+}
+
+/// A grace period to wait for, from [`start_poll`] or [`RcuOld::grace_period`].
+///
+/// It is a cookie, the kernel's `get_state_synchronize_rcu` value: a number that says which
+/// grace period must complete. Polling, waiting and awaiting it costs nothing once that grace
+/// period has completed, however many states wait for the same one.
+///
+/// [`RcuOld::grace_period`]: crate::RcuOld::grace_period
 ///
 /// # Examples
 ///
@@ -101,5 +120,91 @@ impl GpState {
     #[track_caller]
     pub fn wait(self) {
         engine::wait_for(self.target, "GpState::wait()");
+    }
+
+    /// Waits for the grace period without blocking a thread: the returned future completes once
+    /// a full grace period has elapsed since this state was taken.
+    ///
+    /// Whoever completes the grace period (the callback worker, which the first poll asks to
+    /// drive one, or any thread's `synchronize_rcu`) wakes the task: there is no polling loop and
+    /// no timer. The future works with any executor. It is `Send` and `Sync`, and dropping it
+    /// before it completes withdraws its waker.
+    ///
+    /// Awaiting it while the same thread holds a [`Guard`](crate::Guard) (in this task or in
+    /// another task on a single-threaded executor) delays the grace period until that guard is
+    /// dropped, as any reader does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     // A minimal executor: park the thread until woken.
+    /// #     use std::task::{Context, Poll, Wake, Waker};
+    /// #     struct Unpark(std::thread::Thread);
+    /// #     impl Wake for Unpark { fn wake(self: std::sync::Arc<Self>) { self.0.unpark() } }
+    /// #     let waker = Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     loop {
+    /// #         if let Poll::Ready(v) = f.as_mut().poll(&mut Context::from_waker(&waker)) { return v; }
+    /// #         std::thread::park();
+    /// #     }
+    /// # }
+    /// let state = rcu_runtime::start_poll();
+    /// block_on(state.wait_async()); // e.g. `state.wait_async().await` in a tokio task
+    /// assert!(state.poll());
+    /// ```
+    pub fn wait_async(self) -> impl Future<Output = ()> + Send + Sync + 'static {
+        self.wait_future()
+    }
+
+    /// Whether this grace period has elapsed, without asking anyone to drive it (for the
+    /// types that only remember a state).
+    pub(crate) fn is_done(self) -> bool {
+        engine::is_done(self.target)
+    }
+
+    /// The sequence value the engine compares with.
+    pub(crate) fn target(self) -> u64 {
+        self.target
+    }
+
+    /// The future of [`GpState::wait_async`].
+    pub(crate) fn wait_future(self) -> GpWait {
+        GpWait { target: self.target, registration: None }
+    }
+}
+
+/// The future of [`GpState::wait_async`]: registers its task's waker with the engine until the
+/// grace period numbered `target` has completed.
+///
+/// # Invariants
+///
+/// `registration` is `Some` exactly while the engine holds a waker entry of this future.
+#[derive(Debug)]
+pub(crate) struct GpWait {
+    target: u64,
+    registration: Option<u64>,
+}
+
+impl Future for GpWait {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let target = self.target;
+        // INVARIANT: `poll_async` sets the registration when it adds an entry and clears it
+        // when it removes one (returning `true`).
+        if engine::poll_async(target, &mut self.registration, cx.waker()) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl Drop for GpWait {
+    fn drop(&mut self) {
+        if let Some(id) = self.registration.take() {
+            engine::cancel_async(id);
+        }
     }
 }

@@ -22,6 +22,22 @@
 //! drop(old); // waits for the readers that might still see "v1"
 //! ```
 //!
+//! The everyday case, one pointer that any thread replaces through `&self` (arc-swap's job), is
+//! an [`RcuCell`]: readers [`dereference`](RcuCell::dereference) it under a guard or take a
+//! [`read`](RcuCell::read) snapshot; updaters [`replace`](RcuCell::replace) it or run a
+//! [`copy_update`](RcuCell::copy_update) loop. For `Arc` pointers the borrow is an [`ArcBorrow`],
+//! which makes an owned `Arc` in one increment; an [`RcuOld`] can be awaited
+//! ([`RcuOld::wait_async`]) instead of blocking a thread.
+//!
+//! ```
+//! use rcu_runtime::RcuCell;
+//!
+//! static CONFIG: RcuCell<Box<String>> = RcuCell::null();
+//! CONFIG.replace(Box::new(String::from("v1")));
+//! assert_eq!(CONFIG.read().map(|s| s.len()), Some(2));
+//! CONFIG.replace(Box::new(String::from("v2"))).unwrap().defer_drop();
+//! ```
+//!
 //! Threads that read in a loop and have natural pauses (between requests, event-loop turns) can
 //! register a [`QsbrReader`] instead: they read through its guard at the cost of a plain load
 //! and report quiescent states, liburcu's QSBR flavour with the borrow checker enforcing its
@@ -48,6 +64,10 @@
 //! | [`QsbrReader`] | never | never | its section, and the guard it lends, belong to the thread that registered it |
 //! | [`Rcu<P>`](Rcu) | `P: Send + Sync` | `P: Sync` | the receiver may drop the `P`; readers' borrows outlive a move of the `Rcu` |
 //! | [`RcuOld<P>`](RcuOld) | `P: Send` | always | it gives the value back only after a grace period, when no reader borrows it; `&RcuOld` gives nothing |
+//! | [`RcuCell<P>`](RcuCell) | `P: Send + Sync` | `P: Send + Sync` | updaters on any thread take the old `P` out through `&self` and drop it; readers on every thread share the pointee, and their borrows outlive a move of the cell |
+//! | [`RcuRef<'_, T>`](RcuRef) | never | never | it carries its thread's read-side critical section, as a `Guard` |
+//! | [`ArcBorrow<'_, T>`](ArcBorrow) | `T: Send + Sync` | `T: Send + Sync` | as `&Arc<T>`: it gives `&T` and a new `Arc<T>` that may be dropped (last) on the receiving thread |
+//! | the futures of [`GpState::wait_async`], [`RcuOld::wait_async`] | always; `P: Send` | always; `P: Send` | a number and a registration; the value they give back |
 //! | [`RcuBox<T>`](RcuBox) (`T: Send`) | `T: Sync` | `T: Sync` | the worker drops the `T`; borrows from `with_rcu` outlive a move of the box |
 //! | [`RcuMap<K, P>`](RcuMap) | `K`, `P`: `Send + Sync` | `K`, `P`: `Send + Sync` | updaters on any thread move keys and values in and out; readers' keys and values outlive a move of the map |
 //! | [`RcuMutex<T>`](RcuMutex) | `T: Send`, `#[rcu]` pointees `Sync` | the same | lock holders on any thread use the `T`; readers share the `#[rcu]` fields, and their borrows outlive a move of the mutex |
@@ -57,7 +77,7 @@
 //! | [`RcuMut<'_, Rcu<P>>`](RcuMut) | `P: Send + Sync` | `P: Sync` | as `Pin<&mut Rcu<P>>`: the updater's borrows of the current value outlive a hand-over |
 //! | [`RcuHead`] | always | always | it holds no data of its own and `&RcuHead` offers nothing |
 //! | [`GpState`] | always | always | a number; grace periods are process-wide |
-//! | [`Stats`], [`Field<N>`](Field), [`config::BarrierMode`], [`config::AlreadyStarted`], [`config::StallReport`] | always | always | plain data |
+//! | [`Stats`], [`Field<N>`](Field), [`Unchanged`], [`config::BarrierMode`], [`config::AlreadyStarted`], [`config::StallReport`] | always | always | plain data |
 //!
 //! "`#[rcu]` pointees `Sync`" is `T::ReaderFields: Sync` ([`RcuProtected::ReaderFields`]): every
 //! `#[rcu]` field `Rcu<P>` has `P: Sync`. Fields without `#[rcu]` need only `Send`, since only
@@ -87,7 +107,9 @@
     )
 )]
 
-// The engine: everything below the typed API, the only part that the loom models build.
+// The engine: everything below the typed API, the only part that the loom models build (with
+// the collections' protocol steps, which `collections` compiles alone under loom).
+mod collections;
 mod engine;
 
 pub use engine::config;
@@ -108,14 +130,15 @@ typed_layer! {
     mod stats;
 
     // Typed pointers.
+    mod cell;
     mod foreign;
     mod head;
     mod old;
     mod rcu;
     mod rcu_box;
+    mod rcu_ref;
 
-    // RCU field projection, and collections.
-    mod collections;
+    // RCU field projection.
     mod projection;
     mod writer_lock;
 
@@ -124,8 +147,9 @@ typed_layer! {
     pub use projection::private as __private;
 
     pub use callbacks::{call_rcu, defer_rcu, rcu_barrier};
-    pub use collections::RcuMap;
-    pub use foreign::{ForeignOwnable, ForeignOwnableRcu};
+    pub use cell::{RcuCell, Unchanged};
+    pub use collections::{Cursor, HasRcuLinks, HashMapIter, ListIter, RcuHashMap, RcuLinks, RcuList, RcuMap};
+    pub use foreign::{ArcBorrow, ForeignOwnable, ForeignOwnableDeref, ForeignOwnableRcu};
     pub use gp::{GpState, start_poll, synchronize_rcu};
     pub use guard::{Guard, is_reading, read_lock};
     pub use head::HasRcuHead;
@@ -134,6 +158,7 @@ typed_layer! {
     pub use qsbr::QsbrReader;
     pub use rcu::Rcu;
     pub use rcu_box::RcuBox;
+    pub use rcu_ref::RcuRef;
     pub use stats::{Stats, stats};
 
     /// Derives [`RcuProtected`](trait@RcuProtected), whose documentation lists the attributes,
@@ -142,6 +167,10 @@ typed_layer! {
     pub use rcu_derive::RcuProtected;
 }
 
+/// The collections' protocol steps, for the loom models in `tests/loom_collections.rs` only.
+#[cfg(loom)]
+#[doc(hidden)]
+pub use collections::loom_raw as __loom_collections;
 /// The engine's internals, for the loom models in `tests/loom.rs` only (see
 /// `engine::loom_api`).
 #[cfg(loom)]

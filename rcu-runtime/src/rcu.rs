@@ -7,7 +7,8 @@ use core::pin::Pin;
 use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicPtr, Ordering};
 
-use crate::{ForeignOwnable, Guard, RcuOld};
+use crate::foreign::ForeignOwnableDeref;
+use crate::{ForeignOwnable, Guard, RcuOld, RcuRef, Unchanged, read_lock};
 
 /// A pointer that readers follow without locks while an updater replaces what it points to.
 ///
@@ -154,6 +155,29 @@ impl<P: ForeignOwnable> Rcu<P> {
         Some(unsafe { P::borrow(ptr) })
     }
 
+    /// A snapshot of the current value that carries its own read-side critical section, for
+    /// one-liners and for functions that return what they looked up; see [`RcuCell::read`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rcu = rcu_runtime::Rcu::new(Box::new(String::from("hello")));
+    /// assert_eq!(rcu.read().map(|s| s.len()), Some(5));
+    /// ```
+    ///
+    /// [`RcuCell::read`]: crate::RcuCell::read
+    #[inline]
+    pub fn read(&self) -> Option<RcuRef<'_, P::Target>>
+    where
+        P: ForeignOwnableDeref,
+    {
+        let guard = read_lock();
+        let value = core::ptr::NonNull::from(P::borrowed_ref(self.dereference(&guard)?));
+        // SAFETY: `value` was borrowed under `guard` and is valid until its section ends; the
+        // guard moves into the snapshot, whose `'_` borrows this `Rcu`.
+        Some(unsafe { RcuRef::from_parts(guard, value) })
+    }
+
     /// Whether the pointer publishes nothing right now.
     ///
     /// # Examples
@@ -172,7 +196,9 @@ impl<P: ForeignOwnable> Rcu<P> {
     /// Publishes what `f` makes of the current value (`None` unpublishes) and returns the old one.
     ///
     /// `f` sees the current value, borrowed; it typically copies it, changes the copy and returns
-    /// it. Readers see either the old value or the new one, never a mix.
+    /// it. Readers see either the old value or the new one, never a mix. `f` runs once: this is
+    /// the only updater. To leave the value as it is when `f` decides so, use
+    /// [`fetch_update`](Rcu::fetch_update), whose `None` means "no change" (std's convention).
     ///
     /// ```
     /// use rcu_runtime::Rcu;
@@ -186,9 +212,49 @@ impl<P: ForeignOwnable> Rcu<P> {
     /// });
     /// assert_eq!(*old.unwrap().wait(), vec![1, 2]);
     /// ```
+    #[must_use = "the old value is returned as an RcuOld: dropping it right away waits for a grace \
+                  period; use `.defer_drop()`, `.drop_async()` or `.wait_async()` not to wait"]
     pub fn copy_update<F>(self: Pin<&mut Self>, f: F) -> Option<RcuOld<P>>
     where
         F: FnOnce(Option<P::Borrowed<'_>>) -> Option<P>,
+    {
+        match self.update(|current| Some(f(current))) {
+            Ok(old) => old,
+            Err(Unchanged) => unreachable!("the closure always returns a new value"),
+        }
+    }
+
+    /// Publishes what `f` makes of the current value, unless `f` returns `None`, which leaves the
+    /// value as it is (std's `fetch_update` convention).
+    ///
+    /// Returns `Ok` with the old value (`Ok(None)` if nothing was published) when `f` returned a
+    /// new value, `Err(Unchanged)` when it returned `None`. To unpublish, use
+    /// [`copy_update`](Rcu::copy_update) or [`take`](Rcu::take).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rcu_runtime::{Rcu, Unchanged};
+    /// use std::pin::pin;
+    ///
+    /// let mut limit = pin!(Rcu::new(Box::new(10_u32)));
+    /// // Raise the limit, never lower it.
+    /// assert!(matches!(limit.as_mut().fetch_update(|cur| (cur.copied() < Some(5)).then(|| Box::new(5))), Err(Unchanged)));
+    /// let old = limit.as_mut().fetch_update(|cur| (cur.copied() < Some(20)).then(|| Box::new(20)));
+    /// assert_eq!(old.unwrap().map(|old| *old.wait()), Some(10));
+    /// ```
+    pub fn fetch_update<F>(self: Pin<&mut Self>, f: F) -> Result<Option<RcuOld<P>>, Unchanged>
+    where
+        F: FnOnce(Option<P::Borrowed<'_>>) -> Option<P>,
+    {
+        self.update(|current| f(current).map(Some))
+    }
+
+    /// The update of `copy_update` and `fetch_update`: `f` returns `None` to leave the value as
+    /// it is, `Some(new)` to publish `new` (`Some(None)` unpublishes).
+    fn update<F>(self: Pin<&mut Self>, f: F) -> Result<Option<RcuOld<P>>, Unchanged>
+    where
+        F: FnOnce(Option<P::Borrowed<'_>>) -> Option<Option<P>>,
     {
         let this = self.into_ref().get_ref();
         // Relaxed: `Pin<&mut Self>` makes us the only updater, and earlier updates by other
@@ -201,14 +267,15 @@ impl<P: ForeignOwnable> Rcu<P> {
             // while `f` runs: only this updater could, and it is busy here.
             Some(unsafe { P::borrow(old) })
         };
-        let new = f(current).map_or(ptr::null_mut(), P::into_foreign);
+        let new = f(current).ok_or(Unchanged)?.map_or(ptr::null_mut(), P::into_foreign);
         // Release: pairs with the Acquire load in `dereference`, publishing the new value's
         // initialization.
         // INVARIANT: `new` is null or fresh from `P::into_foreign`; ownership of `old` moves to
         // the `RcuOld` below.
         this.ptr.store(new, Ordering::Release);
-        // SAFETY: `old` is unpublished by the store above and owned by us.
-        NonNull::new(old).map(|old| unsafe { RcuOld::from_unpublished(old) })
+        // SAFETY: `old` is unpublished by the store above and owned by us; `from_unpublished`
+        // records the grace-period state after that store.
+        Ok(NonNull::new(old).map(|old| unsafe { RcuOld::from_unpublished(old) }))
     }
 
     /// Publishes `new` and returns the old value, if any.
@@ -224,6 +291,8 @@ impl<P: ForeignOwnable> Rcu<P> {
     /// assert_eq!(old.map(|old| *old.wait()), Some(1));
     /// assert_eq!(rcu.dereference(&read_lock()).copied(), Some(2));
     /// ```
+    #[must_use = "the old value is returned as an RcuOld: dropping it right away waits for a grace \
+                  period; use `.defer_drop()`, `.drop_async()` or `.wait_async()` not to wait"]
     pub fn replace(self: Pin<&mut Self>, new: P) -> Option<RcuOld<P>> {
         self.copy_update(|_| Some(new))
     }
@@ -238,6 +307,8 @@ impl<P: ForeignOwnable> Rcu<P> {
     /// rcu.as_mut().take().unwrap().defer_drop();
     /// assert!(rcu.dereference(&read_lock()).is_none());
     /// ```
+    #[must_use = "the old value is returned as an RcuOld: dropping it right away waits for a grace \
+                  period; use `.defer_drop()`, `.drop_async()` or `.wait_async()` not to wait"]
     pub fn take(self: Pin<&mut Self>) -> Option<RcuOld<P>> {
         self.copy_update(|_| None)
     }
@@ -257,6 +328,47 @@ impl<P: ForeignOwnable> Drop for Rcu<P> {
             // SAFETY: we own `ptr` (invariant), and nobody can publish it again.
             drop(unsafe { RcuOld::<P>::from_unpublished(ptr) });
         }
+    }
+}
+
+/// Not an iterator: this impl exists only for its error message.
+///
+/// `rcu.take()` on a `&Rcu` would otherwise resolve to `Iterator::take` and say "`&Rcu<..>` is not
+/// an iterator", which hides the real mistake (updating through a shared reference). With this
+/// impl, whose bound nothing satisfies (a sealed trait without impls), the compiler reports that
+/// bound instead, with a message that names `Pin<&mut Rcu>` and `RcuCell`. The body never runs.
+#[doc(hidden)]
+impl<P: ForeignOwnable + update_needs::PinMutRcuOrRcuCell> Iterator for &Rcu<P> {
+    type Item = core::convert::Infallible;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        P::unreachable()
+    }
+}
+
+/// See the same for `&Rcu`: `rcu.take()` on an `Rcu` that is not pinned.
+#[doc(hidden)]
+impl<P: ForeignOwnable + update_needs::PinMutRcuOrRcuCell> Iterator for Rcu<P> {
+    type Item = core::convert::Infallible;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        P::unreachable()
+    }
+}
+
+mod update_needs {
+    /// Implemented by no type: see the `Iterator` impls of `Rcu`. Its path is what the compiler
+    /// quotes when `take` is called on a `&Rcu`: "`Box<u32>: rcu_runtime::rcu::update_needs::
+    /// PinMutRcuOrRcuCell` ... required by `&Rcu<Box<u32>>: Iterator`".
+    #[diagnostic::on_unimplemented(
+        message = "an `Rcu<{Self}>` is not an iterator, and it is updated only through `Pin<&mut Rcu<{Self}>>`",
+        label = "not an iterator; `Rcu::take` and the other updates need `Pin<&mut Rcu>`",
+        note = "`Rcu::take`, `replace`, `copy_update` and `fetch_update` take `self: Pin<&mut Self>`, which proves there is one updater: pin the `Rcu` (`std::pin::pin!`, or a field of an `RcuMutex`) and call `rcu.as_mut().take()`",
+        note = "for a pointer that any thread updates through `&self`, use `RcuCell<{Self}>`: `cell.take()`"
+    )]
+    pub trait PinMutRcuOrRcuCell {
+        /// Never called: nothing implements the trait.
+        fn unreachable<R>() -> R;
     }
 }
 

@@ -156,6 +156,14 @@ unsafe impl<T: Send + 'static> ForeignOwnable for RcuBox<T> {
     }
 }
 
+impl<T: Send + 'static> crate::ForeignOwnableDeref for RcuBox<T> {
+    type Target = T;
+
+    fn borrowed_ref<'a>(borrowed: Self::Borrowed<'a>) -> &'a T {
+        borrowed
+    }
+}
+
 // SAFETY: after `from_foreign`, the allocation is freed only by `RcuBox::drop` through `call_rcu`,
 // i.e. one grace period after the drop at the earliest; the borrow is `&T`, what `&RcuBox` gives.
 unsafe impl<T: Send + 'static> ForeignOwnableRcu for RcuBox<T> {

@@ -1,58 +1,72 @@
 //! The updaters' lock of [`RcuMutex`](crate::RcuMutex), [`RcuMap`](crate::RcuMap) and the
 //! collections: a mutex that knows which thread holds it, so that taking it again on that thread
-//! (from a closure the lock holder runs, say) panics with an explanation instead of deadlocking.
+//! panics with an explanation instead of deadlocking.
 //!
-//! It does not poison: readers never take it, and each structure that uses it keeps what readers
-//! see consistent at every point where an updater could panic.
+//! These structures run user code while they hold it: a closure (`with_locked`, `copy_update`,
+//! a list predicate), a key's `Eq` or `Hash`, a value's `Drop`. If that code updates the same
+//! structure, a plain mutex would deadlock silently (std leaves re-entrant locking unspecified).
+//! A panic anywhere under the lock releases it (the guard's drop), and poisoning is ignored:
+//! readers never take the lock, and each structure keeps what readers see consistent at every
+//! point where user code runs.
 
+use core::ops::{Deref, DerefMut};
 use core::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
 
 thread_local! {
-    /// Its address identifies the current thread while it lives.
-    static THREAD_ID: u8 = const { 0 };
+    /// Its address identifies the current thread among the running ones. Const-initialized and
+    /// without destructor, so it is available until the thread ends.
+    static MARKER: u8 = const { 0 };
 }
 
-/// A number that no other live thread has, and that is never 0.
-fn current_thread_id() -> usize {
-    THREAD_ID.with(|id| core::ptr::from_ref(id).addr())
+/// A non-zero number that identifies the current thread among the running ones.
+fn this_thread() -> usize {
+    MARKER.with(|marker| core::ptr::from_ref(marker).addr())
 }
 
-/// A mutex around nothing, for updaters, that panics when its holder locks it again.
+/// A mutex around a `T` (often nothing) that knows its holder.
 ///
 /// # Invariants
 ///
-/// `owner` is the id of the thread that holds `mutex`, or 0 while nobody holds it (or while the
-/// holder is between acquiring it and recording itself, or between forgetting itself and
-/// releasing it).
-pub(crate) struct WriterLock {
-    mutex: Mutex<()>,
+/// `owner` is the holder's [`this_thread`] number while the mutex is held through a
+/// [`WriterGuard`], and 0 otherwise (a guard leaked with `mem::forget` leaves it set: the lock
+/// stays held for good, and its former holder gets the panic instead of a deadlock).
+pub(crate) struct WriterLock<T = ()> {
+    mutex: Mutex<T>,
     owner: AtomicUsize,
 }
 
-impl WriterLock {
-    /// An unlocked lock.
-    pub(crate) const fn new() -> Self {
-        // INVARIANT: nobody holds it.
-        Self { mutex: Mutex::new(()), owner: AtomicUsize::new(0) }
+impl<T> WriterLock<T> {
+    /// An unlocked lock around `value`.
+    pub(crate) const fn new(value: T) -> Self {
+        // INVARIANT: not held.
+        Self { mutex: Mutex::new(value), owner: AtomicUsize::new(0) }
     }
 
     /// Locks, blocking while another thread holds the lock.
     ///
     /// # Panics
     ///
-    /// If the current thread holds it already; `what` names the structure and the way out for
-    /// the message.
+    /// If the current thread holds it already. `what` names the operation for the message;
+    /// `advice` says what to do instead.
     #[track_caller]
-    pub(crate) fn lock(&self, what: &str) -> WriterGuard<'_> {
-        self.check_not_held(what);
+    pub(crate) fn lock(&self, what: &str, advice: &str) -> WriterGuard<'_, T> {
+        // Relaxed: the only value that matters here is our own number, which only this thread
+        // stores (and clears before unlocking), so program order makes it visible to us.
+        if self.owner.load(Ordering::Relaxed) == this_thread() {
+            panic!(
+                "{what} called while this thread holds the same structure's updaters' lock (from \
+                 inside a closure, a key's Eq or Hash, or a Drop that the structure runs under it, \
+                 or with a guard or cursor of it alive): it would deadlock. {advice}"
+            );
+        }
         let guard = self.mutex.lock().unwrap_or_else(PoisonError::into_inner);
         self.owned(guard)
     }
 
     /// Locks if nobody holds the lock; `None` if any thread does, the current one included
     /// (not waiting, it cannot deadlock).
-    pub(crate) fn try_lock(&self) -> Option<WriterGuard<'_>> {
+    pub(crate) fn try_lock(&self) -> Option<WriterGuard<'_, T>> {
         let guard = match self.mutex.try_lock() {
             Ok(guard) => guard,
             Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
@@ -61,37 +75,44 @@ impl WriterLock {
         Some(self.owned(guard))
     }
 
-    #[track_caller]
-    fn check_not_held(&self, what: &str) {
-        // Relaxed: only this thread ever stores its own id, and it always sees its own stores;
-        // another thread's id or 0 both mean "not held by us".
-        assert!(
-            self.owner.load(Ordering::Relaxed) != current_thread_id(),
-            "{what}: this thread already holds the updaters' lock (it is called from inside a \
-             closure or while a guard of the same structure is alive); locking again would \
-             deadlock. Finish the first update, then start the second."
-        );
+    fn owned<'a>(&'a self, guard: MutexGuard<'a, T>) -> WriterGuard<'a, T> {
+        // Relaxed: read only by this thread (see `lock`).
+        // INVARIANT: held by us.
+        self.owner.store(this_thread(), Ordering::Relaxed);
+        WriterGuard { guard, owner: &self.owner }
     }
 
-    fn owned<'a>(&'a self, guard: MutexGuard<'a, ()>) -> WriterGuard<'a> {
-        // Relaxed: see `check_not_held`.
-        // INVARIANT: this thread holds `mutex` now.
-        self.owner.store(current_thread_id(), Ordering::Relaxed);
-        WriterGuard { lock: self, _guard: guard }
+    /// The value, through exclusive access to the lock.
+    pub(crate) fn get_mut(&mut self) -> &mut T {
+        self.mutex.get_mut().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
-/// Holds a [`WriterLock`]; unlocks when dropped.
-pub(crate) struct WriterGuard<'a> {
-    lock: &'a WriterLock,
-    _guard: MutexGuard<'a, ()>,
+/// Holds a [`WriterLock`]; unlocks when dropped, also while unwinding.
+pub(crate) struct WriterGuard<'a, T = ()> {
+    guard: MutexGuard<'a, T>,
+    owner: &'a AtomicUsize,
 }
 
-impl Drop for WriterGuard<'_> {
+impl<T> Deref for WriterGuard<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.guard
+    }
+}
+
+impl<T> DerefMut for WriterGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.guard
+    }
+}
+
+impl<T> Drop for WriterGuard<'_, T> {
     fn drop(&mut self) {
-        // Relaxed: see `check_not_held`. The mutex is released after this, by `_guard`'s drop.
-        // INVARIANT: about to release it.
-        self.lock.owner.store(0, Ordering::Relaxed);
+        // Relaxed: see `WriterLock::lock`; the mutex's own release orders the rest.
+        // INVARIANT: cleared before the mutex guard (dropped after this) unlocks.
+        self.owner.store(0, Ordering::Relaxed);
     }
 }
 
@@ -101,9 +122,9 @@ mod tests {
 
     #[test]
     fn locking_twice_on_one_thread_panics_and_other_threads_wait() {
-        let lock = WriterLock::new();
-        let held = lock.lock("test");
-        let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(lock.lock("test"))));
+        let lock = WriterLock::new(());
+        let held = lock.lock("test", "");
+        let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(lock.lock("test", ""))));
         assert!(again.is_err(), "the second lock on the holder's thread must panic");
         std::thread::scope(|s| {
             s.spawn(|| assert!(lock.try_lock().is_none(), "another thread sees it held"));

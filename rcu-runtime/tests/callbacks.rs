@@ -121,3 +121,41 @@ fn one_rcu_barrier_waits_for_nested_values_that_callbacks_drop() {
         "the innermost value was dropped before the barrier returned"
     );
 }
+
+#[test]
+fn rcu_barrier_returns_while_other_threads_keep_queueing_callbacks_that_queue_callbacks() {
+    // A steady stream of callbacks whose runs queue more callbacks: the barrier waits for the
+    // lineages of what was queued before it, not for a moment when no callback queues another
+    // (which may never come).
+    let stop = Arc::new(AtomicBool::new(false));
+    let ran = Arc::new(AtomicUsize::new(0));
+    let producer = {
+        let (stop, ran) = (Arc::clone(&stop), Arc::clone(&ran));
+        thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                let ran = Arc::clone(&ran);
+                defer_rcu(move || {
+                    let child = Arc::clone(&ran);
+                    defer_rcu(move || {
+                        child.fetch_add(1, Ordering::Relaxed);
+                    });
+                });
+                thread::sleep(Duration::from_micros(50));
+            }
+        })
+    };
+    while ran.load(Ordering::Relaxed) < 10 {
+        thread::yield_now();
+    }
+    let before = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&before);
+    defer_rcu(move || {
+        defer_rcu(move || flag.store(true, Ordering::SeqCst));
+    });
+    for _ in 0..5 {
+        rcu_barrier(); // each returns although the stream goes on (a hang fails the test run)
+    }
+    assert!(before.load(Ordering::SeqCst), "the child of a callback queued before the barrier ran");
+    stop.store(true, Ordering::Relaxed);
+    producer.join().expect("the producer failed");
+}

@@ -41,6 +41,11 @@ fn readers_never_observe_an_object_freed_after_synchronize_rcu() {
             })
         })
         .collect();
+    // Every reader is reading before the updates start: on a loaded machine, 2000 grace periods
+    // with no reader registered yet can be over before a reader thread first runs.
+    while reads.load(Ordering::Relaxed) < 3 {
+        thread::yield_now();
+    }
 
     let updates = 2_000;
     for id in 1..=updates {

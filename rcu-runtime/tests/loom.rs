@@ -120,22 +120,59 @@ fn read_across_a_quiescent_state(domain: &Domain, node: &ReaderNode, slot: &Atom
     node.unlock(domain);
 }
 
+/// A QSBR reader that goes offline and online again (around the grace period's first look at
+/// its quiescent-state count, in some interleavings), then passes a quiescent state: each of its
+/// three reads must be protected.
+fn read_offline_and_online_again(domain: &Domain, node: &ReaderNode, slot: &AtomicPtr<Object>) {
+    node.lock(domain); // online
+    read_object(slot.load(Ordering::Acquire));
+    node.unlock(domain); // offline
+    node.lock(domain); // online again
+    read_object(slot.load(Ordering::Acquire));
+    node.quiescent_state(domain);
+    read_object(slot.load(Ordering::Acquire));
+    node.unlock(domain);
+}
+
 /// How the reader of a model reads.
 #[derive(Clone, Copy)]
 enum Reading {
     Once,
     Nested,
     AcrossAQuiescentState,
+    OfflineAndOnlineAgain,
+    /// Registers on its own thread (while a grace period may be scanning the registry, or may
+    /// have found it empty), reads once, and unregisters (while another may be scanning).
+    RegisteringAndUnregistering,
 }
 
 impl Reading {
-    fn read(self, domain: &Domain, node: &ReaderNode, slot: &AtomicPtr<Object>) {
+    /// Reads through `node`, the reader registered before the model started (none for
+    /// [`Reading::RegisteringAndUnregistering`], which registers its own).
+    fn read(self, domain: &Domain, node: Option<&ReaderNode>, slot: &AtomicPtr<Object>) {
+        let registered = || node.expect("registered before the model started");
         match self {
-            Self::Once => read_once(domain, node, slot, false),
-            Self::Nested => read_once(domain, node, slot, true),
-            Self::AcrossAQuiescentState => read_across_a_quiescent_state(domain, node, slot),
+            Self::Once => read_once(domain, registered(), slot, false),
+            Self::Nested => read_once(domain, registered(), slot, true),
+            Self::AcrossAQuiescentState => read_across_a_quiescent_state(domain, registered(), slot),
+            Self::OfflineAndOnlineAgain => read_offline_and_online_again(domain, registered(), slot),
+            Self::RegisteringAndUnregistering => {
+                let node = registered_reader(domain);
+                read_once(domain, &node, slot, false);
+                domain.unregister(&node);
+            }
         }
     }
+}
+
+/// How the updater of a model unpublishes the old object and waits before reclaiming it.
+#[derive(Clone, Copy)]
+enum Updating {
+    /// Publish the new object, then one grace period.
+    Synchronize,
+    /// A whole grace period first (which a reader may sleep through between loading the phase
+    /// and storing it into its counter), then as `Synchronize`.
+    AfterAWholeGracePeriod,
 }
 
 fn free_all(objects: &[*mut Object]) {
@@ -145,19 +182,23 @@ fn free_all(objects: &[*mut Object]) {
     }
 }
 
-fn synchronize_model(reading: Reading) {
+fn synchronize_model(reading: Reading, updating: Updating) {
     loom::model(move || {
         let domain = Arc::new(Domain::new());
         let old = Object::new();
         let new = Object::new();
         let slot = Arc::new(AtomicPtr::new(old));
-        let node = registered_reader(&domain);
+        let node =
+            (!matches!(reading, Reading::RegisteringAndUnregistering)).then(|| registered_reader(&domain));
 
         let reader = {
             let (domain, slot) = (Arc::clone(&domain), Arc::clone(&slot));
-            thread::spawn(move || reading.read(&domain, &node, &slot))
+            thread::spawn(move || reading.read(&domain, node.as_deref(), &slot))
         };
 
+        if let Updating::AfterAWholeGracePeriod = updating {
+            domain.synchronize();
+        }
         slot.store(new, Ordering::Release);
         domain.synchronize();
         // SAFETY: `old` stays allocated until `free_all`.
@@ -170,19 +211,19 @@ fn synchronize_model(reading: Reading) {
 
 #[test]
 fn reader_never_sees_memory_reclaimed_after_synchronize() {
-    synchronize_model(Reading::Once);
+    synchronize_model(Reading::Once, Updating::Synchronize);
 }
 
 #[test]
 fn nested_guards_keep_the_outer_section_alive() {
-    synchronize_model(Reading::Nested);
+    synchronize_model(Reading::Nested, Updating::Synchronize);
 }
 
 /// A QSBR reader's quiescent state splits its section in two: an object read on either side of
 /// it is never reclaimed under the reader.
 #[test]
 fn a_quiescent_state_ends_one_section_and_the_next_one_is_protected_too() {
-    synchronize_model(Reading::AcrossAQuiescentState);
+    synchronize_model(Reading::AcrossAQuiescentState, Updating::Synchronize);
 }
 
 #[test]
@@ -279,7 +320,7 @@ fn concurrent_synchronize_model(reading: Reading) {
 
         let reader = {
             let (domain, slot) = (Arc::clone(&domain), Arc::clone(&slot));
-            thread::spawn(move || reading.read(&domain, &node, &slot))
+            thread::spawn(move || reading.read(&domain, Some(&node), &slot))
         };
         let other_updater = {
             let (domain, slot) = (Arc::clone(&domain), Arc::clone(&slot));
@@ -350,62 +391,14 @@ fn a_poller_that_sees_its_grace_period_done_may_reclaim() {
 /// another grace period may be scanning: nothing it read is reclaimed under it.
 #[test]
 fn a_reader_that_registers_and_unregisters_during_grace_periods_is_covered() {
-    loom::model(|| {
-        let domain = Arc::new(Domain::new());
-        let old = Object::new();
-        let new = Object::new();
-        let slot = Arc::new(AtomicPtr::new(old));
-
-        let reader = {
-            let (domain, slot) = (Arc::clone(&domain), Arc::clone(&slot));
-            thread::spawn(move || {
-                let node = registered_reader(&domain);
-                read_once(&domain, &node, &slot, false);
-                domain.unregister(&node);
-            })
-        };
-
-        slot.store(new, Ordering::Release);
-        domain.synchronize();
-        // SAFETY: `old` stays allocated until `free_all`.
-        unsafe { (*old).poison() };
-        reader.join().unwrap();
-        free_all(&[old, new]);
-    });
+    synchronize_model(Reading::RegisteringAndUnregistering, Updating::Synchronize);
 }
 
 /// A QSBR reader goes offline and online again around the grace period's first look at its
 /// quiescent-state count, then passes a quiescent state: each of its three reads is protected.
 #[test]
 fn a_qsbr_reader_going_offline_and_online_around_the_first_look_is_covered() {
-    loom::model(|| {
-        let domain = Arc::new(Domain::new());
-        let old = Object::new();
-        let new = Object::new();
-        let slot = Arc::new(AtomicPtr::new(old));
-        let node = registered_reader(&domain);
-
-        let reader = {
-            let (domain, slot) = (Arc::clone(&domain), Arc::clone(&slot));
-            thread::spawn(move || {
-                node.lock(&domain); // online
-                read_object(slot.load(Ordering::Acquire));
-                node.unlock(&domain); // offline
-                node.lock(&domain); // online again
-                read_object(slot.load(Ordering::Acquire));
-                node.quiescent_state(&domain);
-                read_object(slot.load(Ordering::Acquire));
-                node.unlock(&domain);
-            })
-        };
-
-        slot.store(new, Ordering::Release);
-        domain.synchronize();
-        // SAFETY: `old` stays allocated until `free_all`.
-        unsafe { (*old).poison() };
-        reader.join().unwrap();
-        free_all(&[old, new]);
-    });
+    synchronize_model(Reading::OfflineAndOnlineAgain, Updating::Synchronize);
 }
 
 /// A reader preempted between loading the phase and storing it into its counter, for the whole
@@ -413,26 +406,7 @@ fn a_qsbr_reader_going_offline_and_online_around_the_first_look_is_covered() {
 /// next grace period must still wait for it.
 #[test]
 fn a_reader_that_stores_a_stale_phase_after_a_whole_grace_period_is_waited_for() {
-    loom::model(|| {
-        let domain = Arc::new(Domain::new());
-        let old = Object::new();
-        let new = Object::new();
-        let slot = Arc::new(AtomicPtr::new(old));
-        let node = registered_reader(&domain);
-
-        let reader = {
-            let (domain, slot) = (Arc::clone(&domain), Arc::clone(&slot));
-            thread::spawn(move || read_once(&domain, &node, &slot, false))
-        };
-
-        domain.synchronize(); // the grace period the reader may sleep through
-        slot.store(new, Ordering::Release);
-        domain.synchronize();
-        // SAFETY: `old` stays allocated until `free_all`.
-        unsafe { (*old).poison() };
-        reader.join().unwrap();
-        free_all(&[old, new]);
-    });
+    synchronize_model(Reading::Once, Updating::AfterAWholeGracePeriod);
 }
 
 /// Backpressure: a caller that queued past the bound waits for room, and the worker's step wakes

@@ -12,6 +12,7 @@ use rcu_runtime::{Rcu, RcuMutex, RcuProtected, read_lock};
 use test_support::probe;
 
 /// Counts its drops.
+#[derive(Debug)]
 struct Tracked(Arc<AtomicUsize>);
 
 impl Drop for Tracked {
@@ -20,7 +21,7 @@ impl Drop for Tracked {
     }
 }
 
-#[derive(RcuProtected)]
+#[derive(RcuProtected, Debug)]
 struct State {
     #[rcu]
     #[expect(clippy::box_collection, reason = "an `Rcu` publishes one pointer: the box is that pointer")]
@@ -157,7 +158,13 @@ fn guard_gives_shared_and_pinned_shared_access() {
     let _: Pin<&Rcu<Box<String>>> = p.name;
     assert_eq!(w.steps.len(), 2);
     assert_eq!(w.as_ref().steps.len(), 2);
-    assert_eq!(format!("{:?}", m), "RcuMutex { .. }");
+    // Locked (by this very thread): the data may be half updated, so it is not shown.
+    assert_eq!(format!("{:?}", m), "RcuMutex { data: <locked>, .. }");
+    drop(w);
+    assert_eq!(
+        format!("{:?}", m),
+        r#"RcuMutex { data: State { name: Rcu(Some("x")), steps: [1, 2], owned: None } }"#
+    );
 }
 
 #[test]

@@ -197,8 +197,14 @@ fn debug_shows_the_current_value_without_a_guard_from_the_caller() {
 fn arc_and_pinned_box_pointers_work_too() {
     let shared = Arc::new(String::from("arc"));
     let mut rcu = pin!(Rcu::new(Arc::clone(&shared)));
-    assert_eq!(rcu.dereference(&read_lock()).unwrap(), "arc");
-    assert_eq!(Arc::strong_count(&shared), 2);
+    let guard = read_lock();
+    let borrow = rcu.dereference(&guard).unwrap();
+    assert_eq!(*borrow, "arc");
+    assert_eq!(Arc::strong_count(&shared), 2, "an ArcBorrow takes no reference count");
+    let owned: Arc<String> = borrow.to_arc();
+    assert!(Arc::ptr_eq(&owned, &shared));
+    assert_eq!(Arc::strong_count(&shared), 3, "to_arc is one increment");
+    drop((owned, guard));
     drop(rcu.as_mut().take().unwrap().wait());
     assert_eq!(Arc::strong_count(&shared), 1);
 

@@ -1,5 +1,6 @@
 //! rcu-runtime against its peers, side by side in one process: the read side, read scaling,
-//! reads under updates, grace-period latency, asynchronous freeing and the memory it holds.
+//! reads under updates, grace-period latency, asynchronous freeing and the memory it holds;
+//! `RcuCell` against arc-swap on arc-swap's job; grace periods per synchronous update.
 //!
 //! Prints a table of medians and their ratios to ours, and the targets of the design with
 //! whether this run met them; optionally writes the tables as Markdown and a chart as SVG.
@@ -51,13 +52,17 @@ fn main() -> ExitCode {
     barriers.push_str(&format!(", liburcu memb {}", compare::peers::liburcu::barrier_mode()));
     eprintln!("compare: {}, {} repetitions per figure", date, options.reps);
 
-    let steps: [(u8, &str, Scenario); 6] = [
+    let steps: [(u8, &str, Scenario); 10] = [
         (1, "read side, one thread", scenarios::read_side::run),
         (2, "read throughput, one and two readers", scenarios::read_scaling::run),
         (3, "reads under updates", scenarios::reads_under_updates::run),
         (4, "synchronize_rcu latency", scenarios::grace_periods::run),
         (5, "replace + asynchronous free", scenarios::async_free::run),
         (6, "memory waiting to be freed", scenarios::memory::run),
+        (7, "hash maps", scenarios::hash_maps::run),
+        (8, "list traversal", scenarios::list_traversal::run),
+        (9, "RcuCell against arc-swap", scenarios::cell::run),
+        (10, "grace periods per synchronous update", scenarios::gc_writers::run),
     ];
     let mut sections = Vec::new();
     for (number, name, run) in steps {

@@ -8,13 +8,16 @@ pub(crate) const USAGE: &str = "\
 usage: cargo run --release -p examples --bin compare [--features liburcu] -- [OPTIONS]
 
 Measures rcu-runtime against the plain AtomicPtr floor, liburcu memb and qsbr (with --features liburcu),
-crossbeam-epoch, arc-swap and RwLock<Arc<T>>, in one process, and prints medians and ratios.
+crossbeam-epoch, arc-swap and RwLock<Arc<T>>, and RcuHashMap against papaya, dashmap, scc and the
+std HashMap (locked and unsynchronized), in one process, and prints medians and ratios.
 
 options:
   --quick            short runs, for a smoke test (under 20 s)
   --reps N           repetitions per measurement, N >= 5 (default 9, quick 5)
   --only LIST        run only these scenarios, e.g. --only 1,4 (1 read side, 2 scaling,
-                     3 reads under updates, 4 grace periods, 5 async free, 6 memory)
+                     3 reads under updates, 4 grace periods, 5 async free, 6 memory,
+                     7 hash maps, 8 list traversal,
+                     9 RcuCell vs arc-swap, 10 grace periods per synchronous update)
   --svg PATH         write a chart of the read-side and update-side results
   --markdown PATH    write the result tables as Markdown
   -h, --help         this text";
@@ -26,7 +29,7 @@ pub(crate) struct Options {
     pub(crate) quick: bool,
     /// Repetitions per measurement (at least 5).
     pub(crate) reps: usize,
-    /// The scenarios to run (1 to 6).
+    /// The scenarios to run (1 to 10).
     pub(crate) scenarios: Vec<u8>,
     /// Where to write the SVG chart.
     pub(crate) svg: Option<PathBuf>,
@@ -45,7 +48,7 @@ impl Options {
         let args: Vec<String> = args.into_iter().collect();
         let mut quick = false;
         let mut reps = None;
-        let mut scenarios = vec![1, 2, 3, 4, 5, 6];
+        let mut scenarios = vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
         let mut svg = None;
         let mut markdown = None;
         let mut rest = args.iter();
@@ -125,8 +128,8 @@ fn parse_scenarios(list: &str) -> Result<Vec<u8>, String> {
     let mut scenarios = Vec::new();
     for item in list.split(',') {
         match item.trim().parse::<u8>() {
-            Ok(n @ 1..=6) => scenarios.push(n),
-            _ => return Err(format!("--only: {item:?} is not a scenario number from 1 to 6")),
+            Ok(n @ 1..=10) => scenarios.push(n),
+            _ => return Err(format!("--only: {item:?} is not a scenario number from 1 to 10")),
         }
     }
     Ok(scenarios)
@@ -144,7 +147,7 @@ mod tests {
     fn defaults_run_every_scenario_with_nine_reps() {
         let options = parse(&[]).unwrap().unwrap();
         assert_eq!(options.reps, 9);
-        assert!((1..=6).all(|n| options.runs(n)));
+        assert!((1..=10).all(|n| options.runs(n)));
         assert!(!options.quick);
     }
 
@@ -158,7 +161,7 @@ mod tests {
     fn only_selects_scenarios_and_rejects_unknown_ones() {
         let options = parse(&["--only", "1,4"]).unwrap().unwrap();
         assert!(options.runs(1) && options.runs(4) && !options.runs(2));
-        assert!(parse(&["--only", "7"]).is_err());
+        assert!(parse(&["--only", "11"]).is_err());
     }
 
     #[test]

@@ -120,7 +120,7 @@ impl Report {
         let _ = writeln!(out, "date: {}; machine: {}; barriers: {}", self.date, self.machine, self.barriers);
         let _ = writeln!(
             out,
-            "scenarios 1-5: medians of {} repetitions (± the interquartile range / median); \
+            "scenarios 1-5, 7, 8: medians of {} repetitions (± the interquartile range / median); \
              scenario 6: peaks over one run per system",
             self.reps
         );
@@ -172,7 +172,7 @@ impl Report {
         let _ = writeln!(out, "Machine: {}; barriers: {}  ", self.machine, self.barriers);
         let _ = writeln!(
             out,
-            "Figures of scenarios 1 to 5 are medians of {} repetitions (± is the interquartile range \
+            "Figures of scenarios 1 to 5, 7 and 8 are medians of {} repetitions (± is the interquartile range \
              relative to the median); scenario 6 reports peaks over one run per system.  ",
             self.reps
         );

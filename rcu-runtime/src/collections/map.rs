@@ -1,11 +1,12 @@
 //! An ordered map whose readers look values up without its lock: the proof that
 //! [`ForeignOwnableRcu`] is useful, after the kernel's `MapleTree::load_rcu`.
 
+use crate::writer_lock::WriterLock;
+use core::borrow::Borrow;
 use core::ffi::c_void;
 use core::fmt;
 use core::marker::PhantomData;
 use core::sync::atomic::{AtomicPtr, Ordering};
-use crate::writer_lock::WriterLock;
 
 use crate::{ForeignOwnable, ForeignOwnableRcu, Guard, defer_rcu};
 
@@ -15,8 +16,13 @@ struct Table<K> {
 }
 
 impl<K: Ord> Table<K> {
-    fn find(&self, key: &K) -> Result<usize, usize> {
-        self.entries.binary_search_by(|(k, _)| k.cmp(key))
+    /// Binary search by the borrowed form: `Borrow` requires that `Q`'s order agrees with
+    /// `K`'s, so the entries are sorted for it too.
+    fn find<Q: Ord + ?Sized>(&self, key: &Q) -> Result<usize, usize>
+    where
+        K: Borrow<Q>,
+    {
+        self.entries.binary_search_by(|(k, _)| k.borrow().cmp(key))
     }
 }
 
@@ -106,7 +112,7 @@ impl<K: Ord + Clone + Send + 'static, P: ForeignOwnable> RcuMap<K, P> {
     pub fn new() -> Self {
         let table = Box::into_raw(Box::new(Table { entries: Vec::new() }));
         // INVARIANT: a fresh, empty, sorted table.
-        Self { table: AtomicPtr::new(table), update: WriterLock::new(), _owns: PhantomData }
+        Self { table: AtomicPtr::new(table), update: WriterLock::new(()), _owns: PhantomData }
     }
 
     /// Publishes a new version of the index built by `edit` from the current one, under the lock;
@@ -114,7 +120,10 @@ impl<K: Ord + Clone + Send + 'static, P: ForeignOwnable> RcuMap<K, P> {
     #[track_caller]
     fn update<R>(&self, edit: impl FnOnce(&mut Vec<(K, *mut c_void)>) -> R) -> R {
         let (result, replaced) = {
-            let _lock = self.update.lock("RcuMap: an update");
+            let _lock = self.update.lock(
+                "RcuMap::insert()/remove()",
+                "Return what to change from the closure and apply it after `with_locked` returns.",
+            );
             // Relaxed: updaters are serialized by the lock, which orders the previous update's
             // store before this load.
             let current = self.table.load(Ordering::Relaxed);
@@ -162,20 +171,23 @@ impl<K: Ord + Clone + Send + 'static, P: ForeignOwnable> RcuMap<K, P> {
         replaced.map(|old| unsafe { P::from_foreign(old) })
     }
 
-    /// Removes the value under `key` and gives it back.
+    /// Removes the value under `key` (or under a key that borrows as `key`) and gives it back.
     ///
     /// # Examples
     ///
     /// ```
     /// use rcu_runtime::RcuMap;
     /// let map = RcuMap::new();
-    /// map.insert("k", Box::new(1));
-    /// assert_eq!(map.remove(&"k").map(|b| *b), Some(1));
-    /// assert!(map.remove(&"k").is_none());
+    /// map.insert(String::from("k"), Box::new(1));
+    /// assert_eq!(map.remove("k").map(|b| *b), Some(1)); // `String: Borrow<str>`
+    /// assert!(map.remove("k").is_none());
     /// ```
     #[track_caller]
-    pub fn remove(&self, key: &K) -> Option<P> {
-        let removed = self.update(|entries| match entries.binary_search_by(|(k, _)| k.cmp(key)) {
+    pub fn remove<Q: Ord + ?Sized>(&self, key: &Q) -> Option<P>
+    where
+        K: Borrow<Q>,
+    {
+        let removed = self.update(|entries| match entries.binary_search_by(|(k, _)| k.borrow().cmp(key)) {
             Ok(at) => Some(entries.remove(at).1),
             Err(_) => None,
         });
@@ -183,7 +195,8 @@ impl<K: Ord + Clone + Send + 'static, P: ForeignOwnable> RcuMap<K, P> {
         removed.map(|old| unsafe { P::from_foreign(old) })
     }
 
-    /// Looks `key` up without the lock; the borrow lasts as long as the guard.
+    /// Looks `key` up (or a key that borrows as `key`) without the lock; the borrow lasts as
+    /// long as the guard.
     ///
     /// # Examples
     ///
@@ -191,12 +204,20 @@ impl<K: Ord + Clone + Send + 'static, P: ForeignOwnable> RcuMap<K, P> {
     /// use rcu_runtime::{read_lock, RcuBox, RcuMap};
     /// let map = RcuMap::new();
     /// map.insert(7, RcuBox::new("seven"));
+    /// let names = RcuMap::new();
+    /// names.insert(String::from("eight"), RcuBox::new(8));
     /// let guard = read_lock();
     /// assert_eq!(map.load_rcu(&7, &guard).copied(), Some("seven"));
-    /// assert!(map.load_rcu(&8, &guard).is_none());
+    /// assert_eq!(names.load_rcu("eight", &guard).copied(), Some(8)); // `String: Borrow<str>`
+    /// assert!(names.load_rcu("nine", &guard).is_none());
     /// ```
-    pub fn load_rcu<'rcu>(&self, key: &K, _guard: &'rcu Guard) -> Option<P::RcuBorrowed<'rcu>>
+    pub fn load_rcu<'rcu, Q: Ord + ?Sized>(
+        &self,
+        key: &Q,
+        _guard: &'rcu Guard,
+    ) -> Option<P::RcuBorrowed<'rcu>>
     where
+        K: Borrow<Q>,
         P: ForeignOwnableRcu,
     {
         // Acquire: pairs with the Release store in `update`.
@@ -211,7 +232,8 @@ impl<K: Ord + Clone + Send + 'static, P: ForeignOwnable> RcuMap<K, P> {
         Some(unsafe { P::rcu_borrow(table.entries[at].1) })
     }
 
-    /// Runs `f` on the value under `key` while holding the update lock, for any value type.
+    /// Runs `f` on the value under `key` (or a key that borrows as `key`) while holding the
+    /// update lock, for any value type.
     ///
     /// # Panics
     ///
@@ -224,12 +246,18 @@ impl<K: Ord + Clone + Send + 'static, P: ForeignOwnable> RcuMap<K, P> {
     /// ```
     /// use rcu_runtime::RcuMap;
     /// let map = RcuMap::new();
-    /// map.insert(1, Box::new(10));
-    /// assert_eq!(map.with_locked(&1, |v| v.map(|v| v + 1)), Some(11));
+    /// map.insert(vec![1_u8], Box::new(10));
+    /// assert_eq!(map.with_locked(&[1_u8][..], |v| v.map(|v| v + 1)), Some(11)); // `Vec<u8>: Borrow<[u8]>`
     /// ```
     #[track_caller]
-    pub fn with_locked<R>(&self, key: &K, f: impl FnOnce(Option<P::Borrowed<'_>>) -> R) -> R {
-        let _lock = self.update.lock("RcuMap::with_locked()");
+    pub fn with_locked<Q: Ord + ?Sized, R>(&self, key: &Q, f: impl FnOnce(Option<P::Borrowed<'_>>) -> R) -> R
+    where
+        K: Borrow<Q>,
+    {
+        let _lock = self.update.lock(
+            "RcuMap::with_locked()",
+            "Return what to change from the closure and apply it after `with_locked` returns.",
+        );
         let table = self.table.load(Ordering::Relaxed);
         // SAFETY: the table is live (invariant) and cannot be replaced while we hold the lock.
         let table = unsafe { &*table };
@@ -238,6 +266,46 @@ impl<K: Ord + Clone + Send + 'static, P: ForeignOwnable> RcuMap<K, P> {
             unsafe { P::borrow(table.entries[at].1) }
         });
         f(value)
+    }
+
+    /// The entries of one snapshot of the map, in key order, without the lock; the borrows last
+    /// as long as the guard.
+    ///
+    /// The whole iteration sees the one version of the index that was published when it
+    /// started: updates made meanwhile are not seen, and nothing is seen twice or missed. Values
+    /// removed meanwhile stay valid through their [`ForeignOwnableRcu`] guarantee.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rcu_runtime::{read_lock, RcuBox, RcuMap};
+    /// let map = RcuMap::new();
+    /// map.insert(2, RcuBox::new("two"));
+    /// map.insert(1, RcuBox::new("one"));
+    /// let guard = read_lock();
+    /// let snapshot = map.iter(&guard);
+    /// map.insert(3, RcuBox::new("three")); // after the snapshot: not seen
+    /// let seen: Vec<(i32, &str)> = snapshot.map(|(k, v)| (*k, *v)).collect();
+    /// assert_eq!(seen, [(1, "one"), (2, "two")]);
+    /// ```
+    pub fn iter<'rcu>(
+        &self,
+        _guard: &'rcu Guard,
+    ) -> impl ExactSizeIterator<Item = (&'rcu K, P::RcuBorrowed<'rcu>)> + 'rcu
+    where
+        P: ForeignOwnableRcu + 'rcu,
+    {
+        // Acquire: pairs with the Release store in `update`.
+        let table = self.table.load(Ordering::Acquire);
+        // SAFETY: as in `load_rcu`: the table stays allocated while the guard lives, and no
+        // update changes a published table.
+        let table: &'rcu Table<K> = unsafe { &*table };
+        table.entries.iter().map(|(k, v)| {
+            // SAFETY: as in `load_rcu`: the pointer came from `P::into_foreign`, and
+            // `ForeignOwnableRcu` keeps it valid for a grace period after its owner drops it,
+            // which cannot end before the guard does.
+            (k, unsafe { P::rcu_borrow(*v) })
+        })
     }
 
     /// The keys present when the guard's snapshot was taken, in order.

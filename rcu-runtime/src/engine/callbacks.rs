@@ -269,11 +269,16 @@ impl Domain {
             let func = unsafe { RcuHead::func(head) };
             // A callback that panics has already given up what it owned; nothing of ours is
             // half-updated while it runs.
-            let failed = super::panic::catch(|| {
+            let call = || {
                 // SAFETY: a grace period has elapsed since the head was queued, which is what
                 // the `push` caller required before `func(head)` may run; it runs once.
                 unsafe { func(head) }
-            });
+            };
+            // What the callback queues belongs to its lineage, which `rcu_barrier` waits for.
+            #[cfg(not(loom))]
+            let failed = super::panic::catch(|| super::lineage::run_callback(head, call));
+            #[cfg(loom)]
+            let failed = super::panic::catch(call);
             if failed {
                 panicked += 1;
                 report_callback_panic();

@@ -264,7 +264,10 @@ impl fmt::Display for StallReport {
 
 /// Replaces what happens on a stall (by default, the report is printed to stderr).
 ///
-/// The handler runs on the thread that drives the grace period; it must not block on RCU.
+/// The handler runs on the thread that drives the grace period, inside that grace period: waiting
+/// for a grace period there (`synchronize_rcu`, `rcu_barrier`, dropping an `RcuOld`) panics
+/// instead of deadlocking, and a panic in the handler is caught and reported (the grace period
+/// goes on).
 ///
 /// # Examples
 ///

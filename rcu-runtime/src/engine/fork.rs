@@ -91,9 +91,10 @@ extern "C" fn child() {
     if membarrier::reinit_after_fork() {
         domain().use_reader_fences();
         for node in mine {
-            if !node.is_null() {
-                // SAFETY: a non-null reader node of this thread is kept alive by its owner (the
-                // thread's registration, or its QSBR reader), and this is its thread.
+            if !node.is_null() && !thread::is_unregistered(node) {
+                // SAFETY: a reader node of this thread (not the shared unregistered one) is kept
+                // alive by its owner (the thread's registration, or its QSBR reader), and this
+                // is its thread.
                 unsafe { (*node).use_fences() };
             }
         }

@@ -4,6 +4,7 @@
 use core::ffi::c_void;
 use core::ptr::NonNull;
 use std::sync::Once;
+use std::task::Waker;
 
 use super::domain::Domain;
 use super::thread::assert_may_wait;
@@ -55,6 +56,62 @@ pub(crate) fn start_poll() -> u64 {
     target
 }
 
+/// The grace-period state of "now", without starting a grace period or taking a lock: the
+/// sequence value at which a full grace period has elapsed since the call (the kernel's
+/// `get_state_synchronize_rcu`). Call it right after unpublishing; see `GpSequence::get_state`
+/// for why a fence and a load are enough.
+#[inline]
+pub(crate) fn get_state() -> u64 {
+    domain().seq.get_state()
+}
+
+/// Whether the grace period numbered `target` has completed; if not, arranges for `waker` to be
+/// woken when it has (`*id` holds the registration between polls; withdraw an abandoned one
+/// with [`cancel_async`]) and asks the callback worker to drive grace periods up to `target`.
+pub(crate) fn poll_async(target: u64, id: &mut Option<u64>, waker: &Waker) -> bool {
+    let d = domain();
+    if d.seq.poll_async(target, id, waker) {
+        return true;
+    }
+    // The worker runs grace periods until `target`; the one that reaches it wakes us (or
+    // another caller's grace period does, whichever completes first).
+    start_poll_to(target);
+    false
+}
+
+/// Whether the grace period numbered `target` has completed, without starting anything.
+#[inline]
+pub(crate) fn is_done(target: u64) -> bool {
+    domain().seq.is_done(target)
+}
+
+/// Waits until `target` has elapsed, panicking where waiting could deadlock even when it has
+/// elapsed already (for reclaiming an unpublished value: the misuse shows in every run).
+///
+/// # Panics
+///
+/// Where waiting would deadlock (see [`assert_may_wait`]).
+#[track_caller]
+pub(crate) fn wait_for_reclaim(target: u64, what: &str) {
+    assert_may_wait(what);
+    if !domain().seq.is_done(target) {
+        start();
+        let d = domain();
+        d.seq.wait_for(d, target);
+    }
+}
+
+/// Withdraws a registration of [`poll_async`] whose future was dropped before it completed.
+pub(crate) fn cancel_async(id: u64) {
+    domain().seq.cancel_async(id);
+}
+
+/// Asks the worker to drive grace periods until `target` is reached.
+fn start_poll_to(target: u64) {
+    start();
+    worker::request_grace_period(target);
+}
+
 /// Whether the grace period numbered `target` (from [`start_poll`]) has completed.
 pub(crate) fn poll(target: u64) -> bool {
     if domain().poll(target) {
@@ -76,6 +133,7 @@ pub(crate) fn wait_for(target: u64, what: &str) {
         return;
     }
     assert_may_wait(what);
+    start();
     let d = domain();
     d.seq.wait_for(d, target);
 }
@@ -90,7 +148,7 @@ pub(crate) fn wait_for(target: u64, what: &str) {
 pub(crate) unsafe fn call_rcu(head: NonNull<head::RcuHead>, func: head::RcuCallback) {
     // SAFETY: forwarded from the caller.
     let before = unsafe { domain().callbacks.push(head, func) };
-    worker::after_enqueue(before);
+    worker::after_enqueue(before, head);
 }
 
 /// Waits until every callback queued before the call has run, and everything those callbacks
@@ -106,37 +164,55 @@ pub(crate) fn barrier(what: &str) {
 }
 
 /// Reclaims an unpublished pointer once no reader can hold it: the policy of dropping an
-/// `RcuOld` (or a non-null `Rcu`).
+/// `RcuOld` (or a non-null `Rcu`). `state` is the [`get_state`] cookie taken when the pointer
+/// was unpublished: when that grace period has already elapsed, nothing is waited for.
 ///
 /// - On the callback worker, waiting would stall every queued callback: `drop(ptr)` runs after
-///   the worker's next grace period instead.
+///   the worker's next grace period instead (at once if `state` has elapsed).
 /// - While a panic unwinds out of a read-side critical section, waiting would deadlock and a
-///   second panic would abort: the pointer is leaked (the panic is the error being reported).
-/// - Otherwise: wait for a grace period, then `drop(ptr)`.
+///   second panic would abort: the pointer is leaked (the panic is the error being reported),
+///   unless `state` has elapsed, when it is dropped.
+/// - Otherwise: wait until `state` has elapsed (usually one grace period, none if it already
+///   has), then `drop(ptr)`.
 ///
 /// # Safety
 ///
-/// `ptr` was unpublished before the call (no new reader can reach it), the caller owns it, and
-/// `drop(ptr)` is sound to call on this thread once a grace period that starts after this call
-/// has elapsed.
+/// `ptr` was unpublished before `state` was taken (no new reader can reach it), the caller
+/// owns it, and `drop(ptr)` is sound to call on this thread once `state` has elapsed.
 ///
 /// # Panics
 ///
-/// Inside a read-side critical section (or the stall handler) when not unwinding: waiting
-/// there would deadlock. `what` names the operation for the message.
+/// Inside a read-side critical section (or the stall handler) when not unwinding, even when
+/// `state` has elapsed, so that the misuse shows in every run rather than only when no grace
+/// period happened to complete in between. `what` names the operation for the message.
 #[track_caller]
-pub(crate) unsafe fn retire(ptr: NonNull<c_void>, drop: unsafe fn(NonNull<c_void>), what: &str) {
+pub(crate) unsafe fn retire(ptr: NonNull<c_void>, drop: unsafe fn(NonNull<c_void>), state: u64, what: &str) {
+    let elapsed = domain().seq.is_done(state);
     if worker::on_worker_thread() {
-        // SAFETY: forwarded from the caller; the worker runs it on this very thread after a
-        // grace period that starts after this call.
-        unsafe { worker::drop_after_grace_period(ptr, drop) };
+        if elapsed {
+            // SAFETY: `state` has elapsed since the pointer was unpublished; we own it.
+            unsafe { drop(ptr) };
+        } else {
+            // SAFETY: forwarded from the caller; the worker runs it on this very thread after a
+            // grace period that starts after this call, hence after `state` was taken.
+            unsafe { worker::drop_after_grace_period(ptr, drop) };
+        }
         return;
     }
     if std::thread::panicking() && thread::must_not_wait() {
+        if elapsed {
+            // SAFETY: as above.
+            unsafe { drop(ptr) };
+        }
         return;
     }
-    synchronize(what);
-    // SAFETY: a grace period has elapsed since the pointer was unpublished; we own it.
+    assert_may_wait(what);
+    if !elapsed {
+        start();
+        let d = domain();
+        d.seq.wait_for(d, state);
+    }
+    // SAFETY: `state` has elapsed since the pointer was unpublished; we own it.
     unsafe { drop(ptr) };
 }
 

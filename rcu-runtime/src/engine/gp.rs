@@ -17,7 +17,14 @@
 //! grace periods, plus one while one is running. A caller that needs a grace period to start after
 //! now and then finish waits until `seq` reaches [`GpSequence::snapshot`]; whoever finds no grace
 //! period running leads the next one, for itself and for everyone waiting.
+//!
+//! An updater that only needs to *remember* when it unpublished something takes a cookie with
+//! [`GpSequence::get_state`] (the kernel's `get_state_synchronize_rcu`): a fence and a load, no
+//! lock. Whoever completes a grace period also wakes the tasks that wait for it without blocking
+//! a thread ([`GpSequence::poll_async`]): the waiter list lives behind the sequence lock, which
+//! the leader holds anyway when it counts the grace period as completed.
 
+use std::task::Waker;
 use std::time::Duration;
 
 use super::domain::Domain;
@@ -54,6 +61,48 @@ pub(crate) struct SeqState {
     scratch: Option<Scratch>,
     /// Callers blocked on `done`: a grace period with none to wake makes no futex call.
     waiters: usize,
+    /// Tasks waiting for a grace period without blocking a thread.
+    tasks: AsyncWaiters,
+}
+
+/// The tasks that wait for grace periods through [`GpSequence::poll_async`].
+///
+/// A plain list: one entry per waiting future, found by its id when the future is polled again
+/// or dropped, drained by whoever completes a grace period. Linear scans are fine for the tens
+/// or hundreds of tasks that wait at once; a grace period costs microseconds anyway.
+struct AsyncWaiters {
+    /// The id the next registration gets; ids are never reused (a `u64` does not wrap).
+    next_id: u64,
+    entries: Vec<AsyncWaiter>,
+}
+
+/// One waiting task: the sequence value it waits for and how to wake it.
+struct AsyncWaiter {
+    id: u64,
+    target: u64,
+    waker: Waker,
+}
+
+impl AsyncWaiters {
+    /// Removes the entries whose grace period has completed (`target <= seq`), for waking.
+    fn take_ready(&mut self, seq: u64) -> Vec<Waker> {
+        let mut ready = Vec::new();
+        let mut i = 0;
+        while i < self.entries.len() {
+            if self.entries[i].target <= seq {
+                ready.push(self.entries.swap_remove(i).waker);
+            } else {
+                i += 1;
+            }
+        }
+        ready
+    }
+
+    fn remove(&mut self, id: u64) {
+        if let Some(i) = self.entries.iter().position(|entry| entry.id == id) {
+            self.entries.swap_remove(i);
+        }
+    }
 }
 
 /// Grace-period numbering and the queue of callers waiting for one.
@@ -68,7 +117,12 @@ impl GpSequence {
     super::sync::const_fn_unless_loom! {
         pub(crate) fn new() -> Self {
             Self {
-                state: Mutex::new(SeqState { seq: 0, scratch: None, waiters: 0 }),
+                state: Mutex::new(SeqState {
+                    seq: 0,
+                    scratch: None,
+                    waiters: 0,
+                    tasks: AsyncWaiters { next_id: 0, entries: Vec::new() },
+                }),
                 done: Condvar::new(),
                 mirror: AtomicU64::new(0),
             }
@@ -81,6 +135,31 @@ impl GpSequence {
     /// that this snapshot does not wait through (that one's leader takes the lock after us).
     pub(crate) fn snapshot(&self) -> u64 {
         let seq = sync::lock(&self.state).seq;
+        (seq + 3) & !1
+    }
+
+    /// The grace-period state of "now": the sequence value at which a full grace period has
+    /// elapsed since this call, taken without the lock (the kernel's `get_state_synchronize_rcu`).
+    ///
+    /// The caller has just unpublished something (or otherwise made it unreachable to new
+    /// readers) and will reclaim it once [`GpSequence::is_done`] holds for the returned value.
+    ///
+    /// Why a fence and a load suffice: the fence orders the caller's unpublishing store before
+    /// the load of the mirror, and the leader of each grace period issues a full fence after it
+    /// publishes its odd value and before it looks at the registry and the readers (`wait_for`).
+    /// That is the store-buffering pattern: if our load returns a value older than a grace
+    /// period's odd store, our fence precedes the leader's in the single total order of `SeqCst`
+    /// fences, so our unpublishing store is visible to everything the leader does after its fence
+    /// (its registry snapshot, its reader checks, and every reader that registers after it): that
+    /// grace period protects our update as if we had called it after the store, and the snapshot
+    /// `(value + 3) & !1` counts it (`value` even: the next grace period; `value` odd: the one
+    /// after the running one, which may have looked at the readers already).
+    pub(crate) fn get_state(&self) -> u64 {
+        // SeqCst: pairs with the fence after the leader's odd store in `wait_for` (see above).
+        fence(Ordering::SeqCst);
+        // Relaxed: the fence above orders it; `is_done` reads the mirror again with Acquire
+        // before anything is reclaimed.
+        let seq = self.mirror.load(Ordering::Relaxed);
         (seq + 3) & !1
     }
 
@@ -115,6 +194,13 @@ impl GpSequence {
                 // store comes after the previous leader's completion (the lock orders them), so
                 // Release passes that completion on to the poller's Acquire load.
                 self.mirror.store(state.seq, Ordering::Release);
+                // SeqCst: the grace period starts here. Pairs with the fence in `get_state`
+                // (store buffering: an updater whose cookie load missed the odd value above has
+                // its unpublishing store ordered before everything after this fence, so this
+                // grace period, registry snapshot included, covers it). It must come before the
+                // registry snapshot: a reader registering after the snapshot is not waited for,
+                // and must then see the update.
+                fence(Ordering::SeqCst);
                 let mut scratch = state.scratch.take().unwrap_or_default();
                 drop(state);
                 let running = Running { sequence: self };
@@ -128,12 +214,75 @@ impl GpSequence {
                 if state.waiters > 0 {
                     self.done.notify_all();
                 }
+                if !state.tasks.entries.is_empty() {
+                    let seq = state.seq;
+                    let ready = state.tasks.take_ready(seq);
+                    // Wakers run executor code: not under the sequence lock.
+                    drop(state);
+                    wake_all(ready);
+                    state = sync::lock(&self.state);
+                }
             } else {
                 state.waiters += 1;
                 state = sync::wait(&self.done, state);
                 state.waiters -= 1;
             }
         }
+    }
+
+    /// Whether the grace period numbered `target` has completed; if not, registers `waker` to be
+    /// woken when it does (replacing the waker registered under `*id` by an earlier poll).
+    ///
+    /// `*id` is the registration: `None` before the first call, set by it, cleared when the
+    /// call returns `true`. A registration that is abandoned must be withdrawn with
+    /// [`GpSequence::cancel_async`]. Registering does not start a grace period: the caller makes
+    /// sure one is driven (the callback worker, or whoever calls `wait_for`).
+    ///
+    /// No wake-up is lost: the entry is added under the sequence lock after checking `seq`, and
+    /// the leader that completes a grace period drains the entries under the same lock after
+    /// advancing `seq`.
+    pub(crate) fn poll_async(&self, target: u64, id: &mut Option<u64>, waker: &Waker) -> bool {
+        if self.is_done(target) {
+            if let Some(id) = id.take() {
+                self.cancel_async(id);
+            }
+            return true;
+        }
+        let mut state = sync::lock(&self.state);
+        // `seq` only passes `target` (even) by completing that grace period, and the lock orders
+        // that completion before us, so `true` carries it as `is_done`'s Acquire load does.
+        if state.seq >= target {
+            if let Some(id) = id.take() {
+                state.tasks.remove(id);
+            }
+            return true;
+        }
+        let tasks = &mut state.tasks;
+        match id.and_then(|id| tasks.entries.iter_mut().find(|entry| entry.id == id)) {
+            Some(entry) => {
+                if !entry.waker.will_wake(waker) {
+                    entry.waker.clone_from(waker);
+                }
+            }
+            None => {
+                let new_id = tasks.next_id;
+                tasks.next_id += 1;
+                tasks.entries.push(AsyncWaiter { id: new_id, target, waker: waker.clone() });
+                *id = Some(new_id);
+            }
+        }
+        false
+    }
+
+    /// Withdraws a registration of [`GpSequence::poll_async`] (the future was dropped).
+    pub(crate) fn cancel_async(&self, id: u64) {
+        sync::lock(&self.state).tasks.remove(id);
+    }
+
+    /// The number of tasks registered and not yet woken, for tests.
+    #[cfg(any(test, loom))]
+    pub(crate) fn async_waiters(&self) -> usize {
+        sync::lock(&self.state).tasks.entries.len()
     }
 
     /// In a forked child: a grace period that another thread of the parent was running will
@@ -153,6 +302,17 @@ impl GpSequence {
     #[cfg(not(loom))]
     pub(crate) fn lock_state(&self) -> sync::MutexGuard<'_, SeqState> {
         sync::lock(&self.state)
+    }
+}
+
+/// Wakes the tasks whose grace period has completed; a waker that panics does not keep the
+/// others asleep (nor unwind into the grace-period leader).
+fn wake_all(ready: Vec<Waker>) {
+    for waker in ready {
+        if super::panic::catch(|| waker.wake()) {
+            #[cfg(not(loom))]
+            eprintln!("rcu-runtime: a task's waker panicked while a grace period woke it (message above)");
+        }
     }
 }
 
@@ -189,7 +349,10 @@ impl Domain {
             );
         }
         // A reader that registers after the snapshot took the registry lock after us, so it
-        // sees every update made before this grace period: it needs no waiting for.
+        // sees every update made before this grace period: it needs no waiting for. (Updates
+        // known only through a `get_state` cookie count as "made before" through the fence that
+        // `wait_for` issues after publishing the odd value, before this snapshot; so returning
+        // early needs no fence of its own.)
         if scratch.readers.is_empty() {
             return;
         }
@@ -260,6 +423,39 @@ impl Domain {
                 sync::spin_wait();
             }
         }
+    }
+}
+
+/// What the loom models of `tests/loom_async.rs` drive: the grace-period cookie, waiting for one,
+/// and the task list, through the same methods the global engine runs.
+#[cfg(loom)]
+impl Domain {
+    /// The grace-period state of now, as `RcuOld` records it (`GpSequence::get_state`).
+    pub fn get_state(&self) -> u64 {
+        self.seq.get_state()
+    }
+
+    /// Waits until `target` has elapsed (leading grace periods when none runs), as dropping an
+    /// `RcuOld` does.
+    pub fn wait_for_state(&self, target: u64) {
+        if !self.seq.is_done(target) {
+            self.seq.wait_for(self, target);
+        }
+    }
+
+    /// Whether `target` has elapsed; if not, registers `waker` (see `GpSequence::poll_async`).
+    pub fn poll_async(&self, target: u64, id: &mut Option<u64>, waker: &Waker) -> bool {
+        self.seq.poll_async(target, id, waker)
+    }
+
+    /// Withdraws a registration of [`Domain::poll_async`].
+    pub fn cancel_async(&self, id: u64) {
+        self.seq.cancel_async(id);
+    }
+
+    /// The number of tasks registered and not yet woken.
+    pub fn async_waiters(&self) -> usize {
+        self.seq.async_waiters()
     }
 }
 
@@ -337,6 +533,107 @@ mod tests {
         if INJECT_PANIC.replace(false) {
             panic!("injected: a grace period fails");
         }
+    }
+
+    /// A waker that counts its wake-ups.
+    struct CountingWaker(std::sync::atomic::AtomicUsize);
+
+    impl std::task::Wake for CountingWaker {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn counting_waker() -> (std::sync::Arc<CountingWaker>, Waker) {
+        let counter = std::sync::Arc::new(CountingWaker(std::sync::atomic::AtomicUsize::new(0)));
+        (std::sync::Arc::clone(&counter), Waker::from(counter))
+    }
+
+    #[test]
+    fn the_cookie_counts_the_next_grace_period_when_idle_and_the_one_after_a_running_one() {
+        let domain = Domain::new();
+        assert_eq!(domain.seq.get_state(), 2, "idle at 0: the next grace period (to 2)");
+        synchronize(&domain);
+        assert_eq!(domain.seq.get_state(), 4);
+        // As if a grace period were running: it may have looked at the readers already.
+        domain.seq.mirror.store(5, Ordering::SeqCst);
+        assert_eq!(domain.seq.get_state(), 8);
+    }
+
+    #[test]
+    fn a_cookie_that_has_elapsed_needs_no_grace_period() {
+        let domain = Domain::new();
+        let cookies: Vec<u64> = (0..8).map(|_| domain.seq.get_state()).collect();
+        synchronize(&domain);
+        let completed = domain.seq.completed();
+        for cookie in cookies {
+            assert!(domain.seq.is_done(cookie));
+            domain.seq.wait_for(&domain, cookie);
+        }
+        assert_eq!(domain.seq.completed(), completed, "eight waits, no grace period");
+    }
+
+    #[test]
+    fn a_waiting_task_is_woken_by_whoever_completes_its_grace_period_and_only_then() {
+        let domain = Domain::new();
+        let target = domain.seq.get_state();
+        let (count, waker) = counting_waker();
+        let mut id = None;
+        assert!(!domain.seq.poll_async(target, &mut id, &waker));
+        assert!(!domain.seq.poll_async(target, &mut id, &waker), "polled again: still one entry");
+        assert_eq!(domain.seq.async_waiters(), 1);
+        assert_eq!(count.0.load(Ordering::SeqCst), 0);
+        // Another thread completes the grace period and wakes the task.
+        thread::scope(|s| {
+            s.spawn(|| synchronize(&domain));
+        });
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert_eq!(domain.seq.async_waiters(), 0);
+        assert!(domain.seq.poll_async(target, &mut id, &waker));
+        assert_eq!(id, None, "done: the registration is gone");
+    }
+
+    #[test]
+    fn a_task_waiting_for_a_later_grace_period_stays_registered() {
+        let domain = Domain::new();
+        // A cookie taken while a grace period runs waits for the one after.
+        domain.seq.mirror.store(1, Ordering::SeqCst);
+        let target = domain.seq.get_state();
+        domain.seq.mirror.store(0, Ordering::SeqCst);
+        assert_eq!(target, 4);
+        let (count, waker) = counting_waker();
+        let mut id = None;
+        assert!(!domain.seq.poll_async(target, &mut id, &waker));
+        synchronize(&domain); // to 2: not enough
+        assert_eq!((count.0.load(Ordering::SeqCst), domain.seq.async_waiters()), (0, 1));
+        synchronize(&domain); // to 4
+        assert_eq!((count.0.load(Ordering::SeqCst), domain.seq.async_waiters()), (1, 0));
+    }
+
+    #[test]
+    fn a_dropped_registration_is_withdrawn_and_a_panicking_waker_does_not_stop_the_others() {
+        struct Panics;
+        impl std::task::Wake for Panics {
+            fn wake(self: std::sync::Arc<Self>) {
+                panic!("a waker that panics");
+            }
+        }
+        let domain = Domain::new();
+        let target = domain.seq.get_state();
+        let mut cancelled = None;
+        let (_, waker) = counting_waker();
+        assert!(!domain.seq.poll_async(target, &mut cancelled, &waker));
+        domain.seq.cancel_async(cancelled.unwrap());
+        assert_eq!(domain.seq.async_waiters(), 0);
+
+        let mut first = None;
+        let mut second = None;
+        let (count, waker) = counting_waker();
+        assert!(!domain.seq.poll_async(target, &mut first, &Waker::from(std::sync::Arc::new(Panics))));
+        assert!(!domain.seq.poll_async(target, &mut second, &waker));
+        synchronize(&domain);
+        assert_eq!(count.0.load(Ordering::SeqCst), 1, "woken despite the other waker's panic");
+        synchronize(&domain); // the sequence still works
     }
 
     #[test]

@@ -122,6 +122,32 @@ impl RcuHead {
     }
 }
 
+/// A clone is a new head that is not queued, whatever the original's state: the two words belong
+/// to the callback queue while the original is queued, so they are neither read nor copied. This
+/// lets a struct with an embedded head derive `Clone` for copy-update, where the copy is a new
+/// object that will be queued (or not) on its own.
+///
+/// ```
+/// use rcu_runtime::RcuHead;
+///
+/// #[derive(Clone)]
+/// struct Node {
+///     value: u64,
+///     head: RcuHead,
+/// }
+///
+/// let node = Node { value: 7, head: RcuHead::new() };
+/// let copy = node.clone();
+/// assert_eq!(copy.value, 7);
+/// ```
+impl Clone for RcuHead {
+    #[inline]
+    fn clone(&self) -> Self {
+        // No access to `self`'s words: a queued head is the queue's (see the type's invariants).
+        Self::new()
+    }
+}
+
 impl Default for RcuHead {
     fn default() -> Self {
         Self::new()

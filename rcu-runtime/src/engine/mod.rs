@@ -11,8 +11,10 @@
 //! | [`is_reading`], [`assert_may_wait`] | "am I inside a section", and the panic that replaces a deadlock |
 //! | [`QsbrRegistration`] | a thread's QSBR reader |
 //! | [`synchronize`], [`start_poll`], [`poll`], [`wait_for`] | grace periods, blocking or polled |
+//! | [`get_state`], [`poll_async`], [`cancel_async`] | the grace-period cookie of an unpublication, and waiting for one from a task |
 //! | [`call_rcu`], [`defer`], [`barrier`] | callbacks after a grace period, and waiting for them |
 //! | [`retire`] | reclaim an unpublished pointer with the engine's policy (see there) |
+//! | [`publish::update`] | the lock-free compare-and-exchange update of a pointer several updaters share |
 //! | [`config`], [`counters`] | tunables and statistics |
 
 mod callbacks;
@@ -27,8 +29,12 @@ mod fork;
 mod global;
 mod gp;
 pub(crate) mod head;
+#[cfg(not(loom))]
+mod lineage;
 mod membarrier;
 mod panic;
+#[cfg_attr(not(loom), expect(unreachable_pub, reason = "public only for the loom models"))]
+pub(crate) mod publish;
 #[cfg_attr(not(loom), expect(unreachable_pub, reason = "public only for the loom models"))]
 mod reader;
 pub(crate) mod sync;
@@ -51,5 +57,6 @@ pub(crate) use thread::{QsbrRegistration, enter, exit, is_reading};
 #[cfg(loom)]
 pub mod loom_api {
     pub use super::domain::Domain;
+    pub use super::publish::update as publish_update;
     pub use super::reader::ReaderNode;
 }

@@ -34,6 +34,9 @@ pub(crate) const FENCES_BIT: usize = PHASE_BIT << 1;
 pub(crate) const QS_ONE: usize = FENCES_BIT << 1;
 /// The quiescent-state count of a counter.
 const QS_MASK: usize = !(QS_ONE - 1);
+/// The counter of the [unregistered](ReaderNode::unregistered) reader: depth 0 (so it is never
+/// inside a section) but not the idle counter of a registered reader, which is exactly 0.
+const UNREGISTERED: usize = QS_ONE;
 
 /// What the grace-period code sees when it looks at one reader.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,8 +57,9 @@ pub(crate) enum ReaderState {
 /// # Invariants
 ///
 /// `ctr` is written only by the owning thread (and, once that thread can no longer run RCU code,
-/// by its deregistration, which clears it). `ctr & NEST_MASK` is the nesting depth; when it is
-/// non-zero, `ctr & PHASE_BIT` is the phase that was current at the outermost `lock`,
+/// by its deregistration, which clears it); the unregistered reader's is never written.
+/// `ctr & NEST_MASK` is the nesting depth, and a registered reader outside any section has
+/// `ctr == 0`; when the depth is non-zero, `ctr & PHASE_BIT` is the phase that was current at the outermost `lock`,
 /// `ctr & FENCES_BIT` is set if and only if the domain's readers use full fences, and the bits
 /// from [`QS_ONE`] up count (wrapping) the quiescent states passed since the outermost `lock`.
 #[repr(align(128))] // A cache line pair of its own: readers never share a line with each other.
@@ -75,12 +79,31 @@ impl ReaderNode {
         Self { ctr: AtomicUsize::new(0), thread_name, thread_id, orphaned: AtomicBool::new(false) }
     }
 
-    /// Enters a read-side critical section (possibly nested).
+    /// The never-registered reader that every thread's reader pointer starts at: its counter
+    /// says "no section, not registered" and is never written, so the first `enter` on a thread
+    /// finds out it must register without a separate check (see `thread.rs`).
+    #[cfg(not(loom))]
+    pub(crate) const fn unregistered() -> Self {
+        Self {
+            ctr: AtomicUsize::new(UNREGISTERED),
+            thread_name: None,
+            thread_id: 0,
+            orphaned: AtomicBool::new(false),
+        }
+    }
+
+    /// Enters a read-side critical section (possibly nested); returns `false`, changing nothing,
+    /// if this is the [unregistered](ReaderNode::unregistered) reader.
+    ///
+    /// # Panics
+    ///
+    /// When the sections are nested `NEST_MASK` deep already (see [`nesting_overflow`]).
     #[inline(always)]
-    pub fn lock(&self, domain: &Domain) {
+    #[track_caller]
+    pub(crate) fn enter(&self, domain: &Domain) -> bool {
         // Relaxed: only this thread writes `ctr`.
         let ctr = self.ctr.load(Ordering::Relaxed);
-        if ctr & NEST_MASK == 0 {
+        if ctr == 0 {
             // Relaxed: a stale phase is harmless, because the grace period waits through two
             // phase flips (see `Domain::run_grace_period`).
             let gp = domain.gp_ctr.load(Ordering::Relaxed);
@@ -89,31 +112,57 @@ impl ReaderNode {
             // Orders the counter store before the critical section's loads; pairs with the heavy
             // fence the grace period issues before it reads this counter.
             light_fence(gp & FENCES_BIT != 0);
-        } else {
-            if ctr & NEST_MASK == NEST_MASK {
-                nesting_overflow();
-            }
-            // INVARIANT: one more level, same phase; the check above keeps the depth from
-            // wrapping to zero (which would make the reader look idle while its borrows live).
-            self.ctr.store(ctr + NEST_ONE, Ordering::Relaxed);
+            return true;
         }
+        let depth = ctr & NEST_MASK;
+        if depth == 0 {
+            // Not a registered reader's counter: `UNREGISTERED`.
+            return false;
+        }
+        if depth == NEST_MASK {
+            nesting_overflow();
+        }
+        // INVARIANT: one more level, same phase; the check above keeps the depth from wrapping
+        // to zero (which would make the reader look idle while its borrows live).
+        self.ctr.store(ctr + NEST_ONE, Ordering::Relaxed);
+        true
     }
 
-    /// Leaves a read-side critical section.
+    /// Enters a read-side critical section (possibly nested) on a registered reader.
+    #[inline(always)]
+    #[track_caller]
+    pub fn lock(&self, domain: &Domain) {
+        let entered = self.enter(domain);
+        debug_assert!(entered, "lock on a reader that is not registered");
+    }
+
+    /// Leaves a read-side critical section; does nothing on a reader that is not inside one
+    /// (the unregistered reader, which a thread's reader pointer returns to when its
+    /// registration is torn down at thread exit).
     #[inline(always)]
     pub fn unlock(&self, domain: &Domain) {
         let ctr = self.ctr.load(Ordering::Relaxed);
-        debug_assert!(ctr & NEST_MASK != 0, "RCU read-side unlock without lock");
-        if ctr & NEST_MASK == NEST_ONE {
+        let depth = ctr & NEST_MASK;
+        if depth == NEST_ONE {
             // The first fence orders the critical section's accesses before the counter store
             // (pairs with the heavy fence the grace period issues after it saw this reader idle);
             // the second orders the store before reading the waker state (pairs with the heavy
             // fence the grace period issues after announcing it will sleep, see
             // `GpWaker::prepare_wait`).
-            // INVARIANT: depth 0.
-            light_fenced(ctr & FENCES_BIT != 0, || self.ctr.store(ctr - NEST_ONE, Ordering::Relaxed));
+            // INVARIANT: idle: 0, which `enter` recognises with one comparison.
+            light_fenced(ctr & FENCES_BIT != 0, || self.ctr.store(0, Ordering::Relaxed));
             domain.waker.wake_if_waiting();
         } else {
+            self.unlock_nested(ctr);
+        }
+    }
+
+    /// [`ReaderNode::unlock`] of an inner section (or of no section), kept out of line so that
+    /// leaving the outermost section, by far the most common case, falls straight through.
+    #[cold]
+    #[inline(never)]
+    fn unlock_nested(&self, ctr: usize) {
+        if ctr & NEST_MASK != 0 {
             // INVARIANT: one level less, same phase.
             self.ctr.store(ctr - NEST_ONE, Ordering::Relaxed);
         }

@@ -12,10 +12,15 @@ use super::reader::ReaderNode;
 use super::sync::Arc;
 use super::{domain, start};
 
+/// Where every thread's reader pointer starts, and returns to when its registration is torn down:
+/// a reader that is never inside a section and tells `enter` that it must register first.
+static UNREGISTERED: ReaderNode = ReaderNode::unregistered();
+
 thread_local! {
-    /// This thread's reader, or null before registration and after deregistration. Const-
-    /// initialized and without destructor, so the read side pays one TLS load for it.
-    static READER: Cell<*const ReaderNode> = const { Cell::new(ptr::null()) };
+    /// This thread's reader: [`UNREGISTERED`] before registration and after deregistration, so
+    /// that it is never null and the read side pays one TLS load for it and no check.
+    /// Const-initialized and without destructor.
+    static READER: Cell<*const ReaderNode> = const { Cell::new(&raw const UNREGISTERED) };
     /// Keeps this thread's reader alive and unregisters it when the thread exits.
     static REGISTRATION: RefCell<Option<Registration>> = const { RefCell::new(None) };
     /// This thread's QSBR reader node while a `QsbrReader` exists on it, else null.
@@ -39,14 +44,12 @@ impl Drop for Registration {
             // periods for good, and the stall reports name this thread.
             return;
         }
-        READER.set(ptr::null());
+        READER.set(&raw const UNREGISTERED);
         domain().unregister(&self.0);
     }
 }
 
 /// Registers the current thread as a reader and returns its node.
-#[cold]
-#[inline(never)]
 fn register_current_thread() -> *const ReaderNode {
     start();
     let thread = std::thread::current();
@@ -74,37 +77,43 @@ pub(crate) fn current_tid() -> i64 {
 
 /// Enters a read-side critical section on this thread's reader, registering it first if needed.
 #[inline]
+#[track_caller]
 pub(crate) fn enter() {
-    let mut node = READER.get();
-    if node.is_null() {
-        node = register_current_thread();
+    // SAFETY: `READER` points to `UNREGISTERED` (a static) or to this thread's node, kept alive
+    // by its `Registration` (or leaked for good), which outlives every use on this thread.
+    if !unsafe { (*READER.get()).enter(domain()) } {
+        enter_registering();
     }
-    // SAFETY: `node` is this thread's registered reader, alive for as long as the thread can run
-    // RCU code (see `exit`).
+}
+
+/// [`enter`] on a thread that is not registered yet.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn enter_registering() {
+    let node = register_current_thread();
+    // SAFETY: the node just registered, kept alive as in `enter`.
     unsafe { (*node).lock(domain()) };
 }
 
 /// Leaves the read-side critical section entered by the matching [`enter`].
+///
+/// When the thread's registration was already torn down (a guard kept in a thread-local that is
+/// destroyed after ours), `READER` is back at `UNREGISTERED`, whose `unlock` does nothing:
+/// deregistration marked the reader idle.
 #[inline]
 pub(crate) fn exit() {
-    let node = READER.get();
-    if node.is_null() {
-        // The thread's registration was already torn down (a guard kept in a thread-local that
-        // is destroyed after ours); deregistration marked the reader idle.
-        return;
-    }
-    // SAFETY: a non-null `READER` points to the node kept alive by this thread's `Registration`
-    // (or leaked for good), which outlives every use on this thread.
-    unsafe { (*node).unlock(domain()) };
+    // SAFETY: as in `enter`.
+    unsafe { (*READER.get()).unlock(domain()) };
 }
 
 /// Whether the current thread is inside a read-side critical section: it holds a guard, or its
 /// QSBR reader is online.
 #[inline]
 pub(crate) fn is_reading() -> bool {
-    let node = READER.get();
-    // SAFETY: as in `exit`, a non-null `READER` is this thread's live reader.
-    (!node.is_null() && unsafe { (*node).is_reading() }) || qsbr_online()
+    // SAFETY: as in `enter`.
+    let reading = unsafe { (*READER.get()).is_reading() };
+    reading || qsbr_online()
 }
 
 /// Whether the current thread has an online QSBR reader: it is inside a read-side critical
@@ -234,4 +243,9 @@ impl Drop for QsbrRegistration {
 /// The reader nodes of the current thread (ordinary, QSBR), for the fork handler.
 pub(super) fn current_nodes() -> [*const ReaderNode; 2] {
     [READER.get(), QSBR.get()]
+}
+
+/// Whether `node` is the reader every unregistered thread points at (no node of a thread).
+pub(super) fn is_unregistered(node: *const ReaderNode) -> bool {
+    core::ptr::eq(node, &raw const UNREGISTERED)
 }

@@ -14,6 +14,8 @@ use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, Thread};
 
+use super::head::RcuHead;
+use super::lineage::{self, Generation};
 use super::{config, domain, panic, start, thread as this_thread};
 
 /// The worker's handle, to wake it; `None` until started (and again in a forked child).
@@ -24,18 +26,12 @@ static STARTED: AtomicBool = AtomicBool::new(false);
 static URGENT: AtomicBool = AtomicBool::new(false);
 /// The highest polled grace-period target that was asked for.
 static GP_REQUEST: AtomicU64 = AtomicU64::new(0);
-/// Callbacks queued by callbacks (on the worker thread), so far: `rcu_barrier` waits until a
-/// whole round of its own saw none, so that it covers what callbacks queue, transitively.
-static QUEUED_BY_CALLBACKS: AtomicU64 = AtomicU64::new(0);
 
 thread_local! {
     static ON_WORKER: Cell<bool> = const { Cell::new(false) };
     /// Values dropped by callbacks that would otherwise have waited for a grace period on the
     /// worker. Only the worker thread's list is ever used.
     static LATE_DROPS: RefCell<Vec<LateDrop>> = const { RefCell::new(Vec::new()) };
-    /// What callbacks of the current batch asked to run once the batch and its late drops are
-    /// done (`rcu_barrier`'s signals).
-    static AFTER_BATCH: RefCell<Vec<Box<dyn FnOnce()>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Whether the current thread is the callback worker.
@@ -45,11 +41,9 @@ pub(crate) fn on_worker_thread() -> bool {
 
 /// Called after every enqueue with the number of callbacks that were pending before it.
 #[inline]
-pub(crate) fn after_enqueue(before: usize) {
-    if on_worker_thread() {
-        // Relaxed: read by `rcu_barrier` after a signal that the worker sends later (Release).
-        QUEUED_BY_CALLBACKS.fetch_add(1, Ordering::Relaxed);
-    }
+pub(crate) fn after_enqueue(before: usize, head: NonNull<RcuHead>) {
+    // Queued by a callback (or a deferred drop) of the worker: `rcu_barrier` waits for it too.
+    lineage::queued(head);
     // Relaxed: a stale `false` only costs a redundant `wake`; a stale `true` cannot happen in a
     // process where the worker was never started, and after fork it is reset before any enqueue.
     if before == 0 || !STARTED.load(Ordering::Relaxed) {
@@ -147,9 +141,10 @@ fn run_loop() {
         if !urgent_work(config::max_pending_callbacks()) {
             thread::park_timeout(config::callback_batch_delay());
         }
+        lineage::next_batch();
         let remaining = d.process_callbacks();
         run_late_drops();
-        run_after_batch();
+        lineage::release_waiters();
         let requested = GP_REQUEST.load(Ordering::Acquire);
         if !d.seq.is_done(requested) {
             d.seq.wait_for(d, requested);
@@ -166,6 +161,8 @@ fn run_loop() {
 struct LateDrop {
     ptr: NonNull<c_void>,
     drop: unsafe fn(NonNull<c_void>),
+    /// The generation of the callback that dropped it (see `lineage.rs`).
+    generation: Option<Generation>,
 }
 
 /// On the worker: runs `drop(ptr)` after the next grace period instead of waiting now.
@@ -176,7 +173,8 @@ struct LateDrop {
 /// period that starts after this call has elapsed.
 pub(crate) unsafe fn drop_after_grace_period(ptr: NonNull<c_void>, drop: unsafe fn(NonNull<c_void>)) {
     debug_assert!(on_worker_thread());
-    LATE_DROPS.with(|late| late.borrow_mut().push(LateDrop { ptr, drop }));
+    let generation = lineage::current();
+    LATE_DROPS.with(|late| late.borrow_mut().push(LateDrop { ptr, drop, generation }));
 }
 
 /// Runs the drops that callbacks left for after a grace period, and the drops those drops leave
@@ -191,10 +189,16 @@ fn run_late_drops() {
         let d = domain();
         d.seq.wait_for(d, d.seq.snapshot());
         for item in late {
-            let failed = panic::catch(|| {
+            let drop_it = || {
                 // SAFETY: queued by `drop_after_grace_period` on this thread, whose contract
                 // allows the call once the grace period just waited for has elapsed.
                 unsafe { (item.drop)(item.ptr) }
+            };
+            // What the drop queues or defers belongs to the lineage of the callback that
+            // deferred it.
+            let failed = panic::catch(|| match item.generation {
+                Some(generation) => lineage::run_as(generation, drop_it),
+                None => drop_it(),
             });
             if failed {
                 eprintln!("rcu-runtime: a value dropped by an RCU callback panicked in its destructor");
@@ -203,25 +207,14 @@ fn run_late_drops() {
     }
 }
 
-/// On the worker: runs `f` once the current batch, its bookkeeping and its late drops are done.
-fn after_batch(f: Box<dyn FnOnce()>) {
-    debug_assert!(on_worker_thread());
-    AFTER_BATCH.with(|after| after.borrow_mut().push(f));
-}
-
-fn run_after_batch() {
-    let after = AFTER_BATCH.with(|after| core::mem::take(&mut *after.borrow_mut()));
-    for f in after {
-        f();
-    }
-}
-
 /// `rcu_barrier`: waits until every callback queued before the call has run, with everything
 /// those callbacks queued or deferred, transitively.
 ///
-/// One round queues a marker callback and waits until the batch that ran it is finished, late
-/// drops included. Callbacks that ran meanwhile may have queued more callbacks (behind the
-/// marker): then another round covers them, until a round sees no callback queue another.
+/// A marker callback at the end of the queue runs after every callback queued before; it then
+/// waits for their lineages (`lineage.rs`): the signal comes once no callback queued by one of
+/// them, at any depth, is pending, and their deferred drops are done. The signal is an atomic
+/// flag and an unpark, no lock: a forked child's worker may run the marker of a barrier whose
+/// caller does not exist there, and must not block on its lock.
 #[track_caller]
 pub(crate) fn barrier(what: &str) {
     assert!(
@@ -229,29 +222,12 @@ pub(crate) fn barrier(what: &str) {
         "{what} called from an RCU callback: it would wait for the callback worker, which is the \
          thread running it"
     );
-    loop {
-        // Acquire: pairs with the Release store of the previous round's signal (after which the
-        // counts of that round are visible).
-        let before = QUEUED_BY_CALLBACKS.load(Ordering::Acquire);
-        barrier_round();
-        // Acquire: the round's signal (Release) comes after every count of its batch.
-        if QUEUED_BY_CALLBACKS.load(Ordering::Acquire) == before {
-            return;
-        }
-    }
-}
-
-/// One round of [`barrier`]: a marker callback at the end of the queue.
-///
-/// The signal is an atomic flag and an unpark, no lock: a forked child's worker may run the
-/// marker of a barrier whose caller does not exist there, and must not block on its lock.
-fn barrier_round() {
     let done = Arc::new(AtomicBool::new(false));
     let signal = Arc::clone(&done);
     let caller = thread::current();
     super::defer(move || {
-        after_batch(Box::new(move || {
-            // Release: pairs with the Acquire loads in `barrier_round` and `barrier`.
+        lineage::wait_for_lineages(Box::new(move || {
+            // Release: pairs with the Acquire load below.
             signal.store(true, Ordering::Release);
             caller.unpark();
         }));

@@ -143,7 +143,7 @@ impl<T: RcuProtected> RcuMutex<T> {
         RcuMutex {
             // SAFETY: `Box::into_raw` never returns null.
             data: unsafe { NonNull::new_unchecked(data) },
-            lock: WriterLock::new(),
+            lock: WriterLock::new(()),
             _owns: PhantomData,
         }
     }
@@ -190,7 +190,10 @@ impl<T: RcuProtected> RcuMutex<T> {
     #[inline]
     #[track_caller]
     pub fn lock(&self) -> RcuMutexGuard<'_, T> {
-        let lock = self.lock.lock("RcuMutex::lock()");
+        let lock = self.lock.lock(
+            "RcuMutex::lock()",
+            "Finish the update under the first guard (or drop it) before locking again.",
+        );
         RcuMutexGuard { mutex: self, _lock: lock, _shares_t: PhantomData }
     }
 
@@ -257,16 +260,57 @@ impl<T: RcuProtected> From<T> for RcuMutex<T> {
     }
 }
 
-impl<T: RcuProtected> fmt::Debug for RcuMutex<T> {
+impl<T: RcuProtected + fmt::Debug> fmt::Debug for RcuMutex<T> {
+    /// Shows the whole data if the lock is free, as `std::sync::Mutex` does: `RcuMutex { data: .. }`
+    /// (the `#[rcu]` fields through `Rcu`'s `Debug`, each read inside a critical section of its
+    /// own), else `RcuMutex { data: <locked>, .. }`. It never blocks: the writer-only fields may
+    /// be half-way through an update while another thread holds the lock, so they are not shown
+    /// then (and the current thread may be the holder, which `try_lock` refuses too).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rcu_runtime::{Rcu, RcuMutex, RcuProtected};
+    ///
+    /// #[derive(RcuProtected, Debug)]
+    /// struct Config { #[rcu] name: Rcu<Box<&'static str>>, reloads: u32 }
+    ///
+    /// let config = RcuMutex::new(Config { name: Rcu::new(Box::new("edge")), reloads: 1 });
+    /// assert_eq!(format!("{config:?}"), r#"RcuMutex { data: Config { name: Rcu(Some("edge")), reloads: 1 } }"#);
+    /// let writer = config.lock();
+    /// assert_eq!(format!("{config:?}"), "RcuMutex { data: <locked>, .. }");
+    /// # drop(writer);
+    /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RcuMutex").finish_non_exhaustive()
+        let mut d = f.debug_struct("RcuMutex");
+        match self.try_lock() {
+            Some(guard) => d.field("data", &&*guard).finish(),
+            None => d.field("data", &format_args!("<locked>")).finish_non_exhaustive(),
+        }
     }
 }
 
 /// The updater's access to an [`RcuMutex`]: the lock is held until the guard is dropped.
 ///
 /// [`RcuMutexGuard::project`] gives the pinned projection; `Deref` gives `&T` (reading is fine);
-/// there is no `DerefMut`, since `&mut T` would let safe code move the pinned fields.
+/// there is no `DerefMut`, since `&mut T` would let safe code move the pinned fields. So
+/// `guard.count += 1` does not compile ("cannot assign to data in dereference of
+/// `RcuMutexGuard`"; the compiler's text cannot be changed from here): write
+/// `*guard.project().count += 1`.
+///
+/// ```
+/// use rcu_runtime::{Rcu, RcuMutex, RcuProtected};
+///
+/// #[derive(RcuProtected)]
+/// struct Config { #[rcu] name: Rcu<Box<String>>, reloads: u32 }
+///
+/// let config = RcuMutex::new(Config { name: Rcu::null(), reloads: 0 });
+/// let mut guard = config.lock();
+/// let p = guard.project();
+/// *p.reloads += 1; // not `guard.reloads += 1`
+/// assert!(p.name.replace(Box::new("edge".into())).is_none());
+/// assert_eq!(guard.reloads, 1); // reading through the guard is fine
+/// ```
 ///
 /// The guard is never `Send` (the lock is released on the thread that took it, as
 /// `std::sync::MutexGuard`), and `Sync` when `T: Sync` and `RcuMutex<T>: Sync`, since `&guard`

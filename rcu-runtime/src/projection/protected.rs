@@ -190,9 +190,10 @@ pub unsafe trait RcuProtected: Sized {
 /// The destructor of a struct with `#[rcu_protected(PinnedDrop)]`, which receives the value
 /// pinned, since its structurally pinned fields must not move even while it is being dropped.
 ///
-/// Without the option the derive forbids `Drop` (a user `impl Drop` does not compile) and
-/// implements this trait itself as a no-op, so a stray `impl PinnedDrop` does not compile
-/// either. With the option the derive emits a `Drop` impl that calls this method once, when the
+/// Without the option the derive forbids `Drop` when the struct has an `#[rcu]` or `#[pin]`
+/// field (a user `impl Drop` does not compile; without such a field nothing is pinned and
+/// `impl Drop` is allowed) and implements this trait itself as a no-op, so a stray
+/// `impl PinnedDrop` does not compile either. With the option the derive emits a `Drop` impl that calls this method once, when the
 /// value is dropped.
 ///
 /// The method is safe and can also be called like any other: it must not assume it runs only

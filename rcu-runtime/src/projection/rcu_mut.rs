@@ -6,7 +6,7 @@ use core::fmt;
 use core::ops::Deref;
 use core::pin::Pin;
 
-use crate::{ForeignOwnable, Rcu, RcuOld};
+use crate::{ForeignOwnable, Rcu, RcuOld, Unchanged};
 
 /// Pinned, exclusive access to an `Rcu<P>` that lock-free readers may be reading: what the
 /// pinned projection of a `#[derive(RcuProtected)]` struct gives for an `#[rcu]` field.
@@ -18,7 +18,21 @@ use crate::{ForeignOwnable, Rcu, RcuOld};
 /// new one over it with a plain, non-atomic write (pinning allows that), racing with those loads.
 ///
 /// Like a `Pin<&mut _>`, the publishing methods consume it; [`RcuMut::as_mut`] reborrows it for
-/// several calls.
+/// several calls. A second update through the same field without it is "use of moved value:
+/// `p.field`" (the compiler suggests `as_mut()` for `Pin` only):
+///
+/// ```
+/// use rcu_runtime::{Rcu, RcuMutex, RcuProtected};
+///
+/// #[derive(RcuProtected)]
+/// struct Config { #[rcu] routes: Rcu<Box<u32>> }
+///
+/// let config = RcuMutex::new(Config { routes: Rcu::null() });
+/// let mut writer = config.lock();
+/// let mut p = writer.project();
+/// assert!(p.routes.as_mut().replace(Box::new(1)).is_none()); // reborrowed: `p.routes` lives on
+/// p.routes.replace(Box::new(2)).unwrap().defer_drop();       // the last use may consume it
+/// ```
 ///
 /// `R` is the field's type, always an `Rcu<P>` for the fields the derive projects.
 ///
@@ -58,13 +72,18 @@ impl<'a, R: ?Sized> RcuMut<'a, R> {
 impl<P: ForeignOwnable> RcuMut<'_, Rcu<P>> {
     /// Publishes `new` and returns the old pointer, if any, as an [`RcuOld`] that waits for a
     /// grace period before freeing it. See [`Rcu::replace`].
+    #[must_use = "the old value is returned as an RcuOld: dropping it right away waits for a grace \
+                  period; use `.defer_drop()`, `.drop_async()` or `.wait_async()` not to wait"]
     #[inline]
     pub fn replace(self, new: P) -> Option<RcuOld<P>> {
         Rcu::replace(self.pin, new)
     }
 
     /// Publishes what `f` makes of the current value (`None` unpublishes) and returns the old
-    /// pointer. See [`Rcu::copy_update`].
+    /// pointer. See [`Rcu::copy_update`]; to leave the value as it is when `f` returns `None`,
+    /// use [`RcuMut::fetch_update`].
+    #[must_use = "the old value is returned as an RcuOld: dropping it right away waits for a grace \
+                  period; use `.defer_drop()`, `.drop_async()` or `.wait_async()` not to wait"]
     #[inline]
     pub fn copy_update<F>(self, f: F) -> Option<RcuOld<P>>
     where
@@ -73,7 +92,19 @@ impl<P: ForeignOwnable> RcuMut<'_, Rcu<P>> {
         Rcu::copy_update(self.pin, f)
     }
 
+    /// Publishes what `f` makes of the current value unless `f` returns `None`, which leaves it
+    /// as it is (std's convention). See [`Rcu::fetch_update`].
+    #[inline]
+    pub fn fetch_update<F>(self, f: F) -> Result<Option<RcuOld<P>>, Unchanged>
+    where
+        F: FnOnce(Option<P::Borrowed<'_>>) -> Option<P>,
+    {
+        Rcu::fetch_update(self.pin, f)
+    }
+
     /// Unpublishes the pointer (stores null) and returns it. See [`Rcu::take`].
+    #[must_use = "the old value is returned as an RcuOld: dropping it right away waits for a grace \
+                  period; use `.defer_drop()`, `.drop_async()` or `.wait_async()` not to wait"]
     #[inline]
     pub fn take(self) -> Option<RcuOld<P>> {
         Rcu::take(self.pin)

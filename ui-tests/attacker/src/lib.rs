@@ -2,8 +2,9 @@
 //! the struct it is put on.
 //!
 //! Written after `#[derive(RcuProtected)]`, it runs after the derive has read the struct, so the
-//! derive cannot see the attribute: only the compiler-checked `__assert_not_repr_packed` that the
-//! derive emits can reject the packed layout. The macro depends on nothing but `proc_macro`, so
+//! derive cannot see the attribute: only the compiler-checked field reference that the derive's
+//! `HasField` impls take (a reference to a field of a packed struct is error E0793) can reject
+//! the packed layout. The macro depends on nothing but `proc_macro`, so
 //! it costs the suite almost no build time.
 
 use proc_macro::{Delimiter, Group, Ident, Punct, Spacing, Span, TokenStream, TokenTree};

@@ -8,6 +8,7 @@ use core::hint::black_box;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 pub(crate) mod arc_swap;
+pub(crate) mod cell;
 pub(crate) mod counter_floor;
 pub(crate) mod crossbeam;
 #[cfg(feature = "liburcu")]

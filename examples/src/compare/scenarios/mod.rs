@@ -1,4 +1,4 @@
-//! The six scenarios of the comparison, one module each, and the timing helpers they share.
+//! The scenarios of the comparison, one module each, and the timing helpers they share.
 
 use core::hint::black_box;
 use std::time::{Duration, Instant};
@@ -7,7 +7,11 @@ use super::peers::{READ_BATCH, ReadPeer};
 use super::sample::median_of;
 
 pub(crate) mod async_free;
+pub(crate) mod cell;
+pub(crate) mod gc_writers;
 pub(crate) mod grace_periods;
+pub(crate) mod hash_maps;
+pub(crate) mod list_traversal;
 pub(crate) mod memory;
 pub(crate) mod read_scaling;
 pub(crate) mod read_side;

@@ -15,7 +15,7 @@ fn main() {
 
     let guard = read_lock();
     assert_eq!(boxed.dereference(&guard).copied(), Some(1));
-    assert_eq!(shared.dereference(&guard).copied(), Some(2));
+    assert_eq!(shared.dereference(&guard).map(|v| *v), Some(2)); // an ArcBorrow<u64>
     assert_eq!(pinned.dereference(&guard).map(|p: Pin<&u64>| *p), Some(3));
     assert_eq!(rcu_boxed.dereference(&guard).copied(), Some(4));
     assert_eq!(literal.dereference(&guard).map(|s| s.len()), Some(24));

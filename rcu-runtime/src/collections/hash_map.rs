@@ -1,0 +1,770 @@
+//! A hash map whose readers look up without locks or atomic read-modify-writes, that grows and
+//! shrinks by itself without stopping them: after the kernel's rhashtable and liburcu's
+//! rculfhash.
+//!
+//! The memory layout and the protocol steps (lookup, link, unlink, bucket migration, and the
+//! argument that a lookup never misses a key present throughout) are in `hash_map/raw.rs`; this
+//! file adds the locking, the resize policy and the reclamation.
+
+#[cfg_attr(not(loom), expect(unreachable_pub, reason = "public only for the loom models"))]
+mod raw;
+mod retired;
+
+use core::borrow::Borrow;
+use core::fmt;
+use core::hash::{BuildHasher, Hash};
+use core::marker::PhantomData;
+use core::ptr::{self, NonNull};
+use std::collections::hash_map::RandomState;
+use std::sync::TryLockError;
+
+use self::raw::{Header, MIN_LOG2, RawNode, RawTable, STRIPE_BITS, stripe_of};
+use self::retired::{Tables, free_node, free_table};
+use crate::engine::sync::{AtomicPtr, AtomicUsize, Mutex, Ordering};
+use crate::writer_lock::WriterLock;
+use crate::{Guard, call_rcu, read_lock};
+
+/// Buckets migrated per acquisition of a stripe lock during a resize: long enough to amortize
+/// the lock, short enough that updaters of that stripe wait a few microseconds at most.
+const MIGRATION_CHUNK: usize = 64;
+
+/// What to do instead of updating the map re-entrantly.
+const REENTRY_ADVICE: &str = "A key's Hash and Eq must not update the map they are stored in.";
+
+/// One lock stripe: it serializes the updaters of every bucket whose hash starts with its
+/// number, in every table, and counts the entries of those buckets.
+#[repr(align(64))]
+struct Stripe {
+    lock: WriterLock<()>,
+    count: AtomicUsize,
+}
+
+/// A concurrent hash map for read-mostly data: lookups take no lock and do no atomic
+/// read-modify-write, updates lock one stripe of the table, and removed entries are freed after
+/// a grace period, asynchronously.
+///
+/// Readers pass a [`Guard`] ([`get`](Self::get), [`contains_key`](Self::contains_key),
+/// [`iter`](Self::iter)); the borrows they get live as long as the guard, even if the entry is
+/// removed or replaced meanwhile. A lookup is a hash, a load of the table pointer, a load of the
+/// bucket head and a walk of a short chain with key compares.
+///
+/// Updaters go through `&self` from any thread: [`insert`](Self::insert),
+/// [`remove`](Self::remove), [`get_or_insert_with`](Self::get_or_insert_with). They lock one of
+/// 32 stripes (by the top bits of the hash), so updates to different stripes run in parallel.
+/// A replaced or removed entry is unlinked at once and freed after a grace period through
+/// `call_rcu` and the callback head embedded in its node: the updater does not wait and nothing
+/// is allocated beyond the node. Pending frees are bounded by the engine's `call_rcu`
+/// backpressure (an updater that is not itself inside a read-side critical section waits when
+/// too many are pending).
+///
+/// # Resizing
+///
+/// The table doubles (or more) when it holds more than ¾ entry per bucket and shrinks when it
+/// holds less than ⅛, down to 32 buckets. The updater that crosses the threshold migrates the
+/// entries into the new table bucket by bucket, each bucket under its stripe lock, while readers
+/// go on; entries move, they are never copied. **A lookup never misses a key that is present
+/// (inserted before the lookup starts and neither removed nor replaced until it returns), also
+/// while a resize runs:** a node moves into the new table before it is cut out of the old one,
+/// and a lookup that misses in the old table goes on to the new one (the argument is in the
+/// source, at `migrate_bucket`). A key whose value is replaced during the lookup is found with
+/// the old or the new value. [`iter`](Self::iter) has a weaker guarantee, stated there.
+///
+/// Dropping the map waits for one grace period when it holds entries (like dropping an
+/// [`Rcu`](crate::Rcu): it panics inside a read-side critical section on the same thread, and
+/// defers instead on the callback worker).
+///
+/// # Send and Sync
+///
+/// `RcuHashMap<K, V, S>` is `Send` and `Sync` when `K` and `V` are `Send + Sync` and `S` is
+/// `Send` (for `Send`) or `Sync` (for `Sync`): readers borrow keys and values for as long as
+/// their guard, not as long as the map, so moving or sharing the map leaves `&K` and `&V` on
+/// several threads, and entries are inserted on any thread and freed on the callback worker.
+///
+/// # Examples
+///
+/// ```
+/// use rcu_runtime::{read_lock, RcuHashMap};
+///
+/// let sessions = RcuHashMap::new();
+/// sessions.insert(7_u64, String::from("alice"));
+///
+/// let guard = read_lock();
+/// let name = sessions.get(&7, &guard);
+/// assert_eq!(name.map(String::as_str), Some("alice"));
+///
+/// // Removed at once; freed only after the guard's section has ended.
+/// assert!(sessions.remove(&7));
+/// assert_eq!(name.map(String::as_str), Some("alice"));
+/// assert!(!sessions.contains_key(&7, &guard));
+/// ```
+///
+/// # Invariants
+///
+/// - `table` is the tagged pointer of a live table (see `raw.rs`), the *current* one; tables
+///   reachable from it through `next_table` are alive; a table that stops being current is
+///   freed only after a grace period (through its header's callback head).
+/// - Every node reachable from a bucket of these tables is a live `RawNode<K, V>` leaked from a
+///   `Box` and owned by the map, in exactly one chain: the bucket `index(hash(key))` of the
+///   first table on the `next_table` path whose progress has not passed that index. A node that
+///   is unlinked is freed only after a grace period.
+/// - The stripe counts add up to the number of nodes; each changes only under its lock.
+pub struct RcuHashMap<K, V, S = RandomState> {
+    table: AtomicPtr<Header>,
+    stripes: Box<[Stripe]>,
+    /// Held by the one resizer; holds its scratch space.
+    resizing: Mutex<Vec<(*mut RawNode<K, V>, usize)>>,
+    hasher: S,
+    _owns: PhantomData<Box<RawNode<K, V>>>,
+}
+
+// SAFETY: moving the map moves the ownership of its entries (`K`, `V`: Send) and its hasher
+// (`S: Send`), while readers on the old thread may keep `&K`/`&V` for a grace period (`Sync`).
+// The raw pointers (tables, nodes, the resizer's scratch) are owned by the map.
+unsafe impl<K: Send + Sync, V: Send + Sync, S: Send> Send for RcuHashMap<K, V, S> {}
+// SAFETY: through `&RcuHashMap`, any thread inserts and removes entries (`Send`), readers share
+// keys and values (`Sync`) and hash with the shared hasher (`S: Sync`); updates are serialized
+// by the stripe locks and the resizer's mutex.
+unsafe impl<K: Send + Sync, V: Send + Sync, S: Sync> Sync for RcuHashMap<K, V, S> {}
+
+/// The table size (`log2`) for `len` entries: at most ½ entry per bucket, at least 32 buckets.
+fn log2_for(len: usize) -> u32 {
+    let buckets =
+        len.saturating_mul(2).max(1 << MIN_LOG2).checked_next_power_of_two().unwrap_or(1 << raw::MAX_LOG2);
+    buckets.trailing_zeros().min(raw::MAX_LOG2)
+}
+
+impl<K, V> RcuHashMap<K, V, RandomState> {
+    /// Creates an empty map with the smallest table (32 buckets).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map: rcu_runtime::RcuHashMap<u32, u32> = rcu_runtime::RcuHashMap::new();
+    /// assert!(map.is_empty());
+    /// ```
+    #[must_use]
+    pub fn new() -> Self {
+        Self::with_capacity_and_hasher(0, RandomState::new())
+    }
+
+    /// Creates an empty map whose table holds `capacity` entries without resizing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map = rcu_runtime::RcuHashMap::with_capacity(1000);
+    /// map.insert(1, "one");
+    /// assert_eq!(map.len(), 1);
+    /// ```
+    #[must_use]
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self::with_capacity_and_hasher(capacity, RandomState::new())
+    }
+}
+
+impl<K, V, S> RcuHashMap<K, V, S> {
+    /// Creates an empty map that hashes with `hasher`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::collections::hash_map::RandomState;
+    /// let map = rcu_runtime::RcuHashMap::with_hasher(RandomState::new());
+    /// map.insert("k", 1);
+    /// ```
+    #[must_use]
+    pub fn with_hasher(hasher: S) -> Self {
+        Self::with_capacity_and_hasher(0, hasher)
+    }
+
+    /// Creates an empty map for `capacity` entries that hashes with `hasher`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::collections::hash_map::RandomState;
+    /// let map = rcu_runtime::RcuHashMap::with_capacity_and_hasher(10, RandomState::new());
+    /// map.insert(1_u8, 2_u8);
+    /// assert_eq!(map.get(&1, &rcu_runtime::read_lock()), Some(&2));
+    /// ```
+    #[must_use]
+    pub fn with_capacity_and_hasher(capacity: usize, hasher: S) -> Self {
+        let table = RawTable::<K, V>::alloc(log2_for(capacity));
+        let stripes = (0..1 << STRIPE_BITS)
+            .map(|_| Stripe { lock: WriterLock::new(()), count: AtomicUsize::new(0) })
+            .collect();
+        // INVARIANT: a fresh, empty table; no nodes; counts zero.
+        Self {
+            table: AtomicPtr::new(table.into_tagged()),
+            stripes,
+            resizing: Mutex::new(Vec::new()),
+            hasher,
+            _owns: PhantomData,
+        }
+    }
+
+    /// The number of entries (exact when no update runs concurrently).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map = rcu_runtime::RcuHashMap::new();
+    /// map.insert(1, ());
+    /// map.insert(2, ());
+    /// assert_eq!(map.len(), 2);
+    /// ```
+    pub fn len(&self) -> usize {
+        // Relaxed: counts, not synchronization; each changes under its stripe lock.
+        self.stripes.iter().map(|s| s.count.load(Ordering::Relaxed)).sum()
+    }
+
+    /// Whether the map is empty (exact when no update runs concurrently).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map = rcu_runtime::RcuHashMap::<u8, u8>::new();
+    /// assert!(map.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The map's hasher.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use core::hash::BuildHasher;
+    /// let map = rcu_runtime::RcuHashMap::<u8, u8>::new();
+    /// let _ = map.hasher().hash_one(1_u8);
+    /// ```
+    pub fn hasher(&self) -> &S {
+        &self.hasher
+    }
+
+    /// The current table.
+    #[inline]
+    fn current(&self) -> RawTable<K, V> {
+        // Acquire: pairs with the Release store in `resize` that made the table current (and
+        // with the initialization in the constructor, through whatever shared the map).
+        let tagged = self.table.load(Ordering::Acquire);
+        // SAFETY: `table` always names a live table (invariant); the caller's guard or lock keeps
+        // it alive while used.
+        unsafe { RawTable::from_tagged(tagged) }.expect("the current table is never null")
+    }
+
+    /// The number of buckets of the current table: it follows the number of entries (between
+    /// ⅛ and ¾ entry per bucket, at least 32 buckets), for statistics and tests.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map = rcu_runtime::RcuHashMap::new();
+    /// assert_eq!(map.buckets(), 32);
+    /// for i in 0..100 {
+    ///     map.insert(i, i);
+    /// }
+    /// assert!(map.buckets() >= 128);
+    /// ```
+    pub fn buckets(&self) -> usize {
+        let _guard = read_lock();
+        self.current().buckets()
+    }
+}
+
+impl<K, V, S> RcuHashMap<K, V, S>
+where
+    K: Hash + Eq,
+    S: BuildHasher,
+{
+    /// Looks `key` up without locks; the borrow lasts as long as `guard`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rcu_runtime::{read_lock, RcuHashMap};
+    ///
+    /// let map = RcuHashMap::new();
+    /// map.insert(String::from("k"), 1);
+    /// let guard = read_lock();
+    /// assert_eq!(map.get("k", &guard), Some(&1)); // `String: Borrow<str>`
+    /// assert_eq!(map.get("x", &guard), None);
+    /// ```
+    #[inline]
+    pub fn get<'g, Q>(&self, key: &Q, _guard: &'g Guard) -> Option<&'g V>
+    where
+        K: Borrow<Q> + 'g,
+        Q: Hash + Eq + ?Sized,
+    {
+        let hash = self.hasher.hash_one(key);
+        // SAFETY: `_guard` keeps the tables and nodes reachable now alive for `'g` (invariant:
+        // both are freed a grace period after they become unreachable).
+        let node = unsafe { raw::lookup(self.current(), hash, |k: &K| k.borrow() == key) }?;
+        Some(&node.value)
+    }
+
+    /// Whether `key` is present.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rcu_runtime::{read_lock, RcuHashMap};
+    /// let map = RcuHashMap::new();
+    /// map.insert(1, 'a');
+    /// assert!(map.contains_key(&1, &read_lock()));
+    /// ```
+    #[inline]
+    pub fn contains_key<Q>(&self, key: &Q, guard: &Guard) -> bool
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.get(key, guard).is_some()
+    }
+
+    /// The entries, in no particular order, without locks; the borrows last as long as `guard`.
+    ///
+    /// Every entry present for the whole iteration is yielded at least once; entries inserted
+    /// or removed meanwhile may or may not be. While a resize runs concurrently, an entry that
+    /// moves to the new table may be yielded twice (once from each table); without a concurrent
+    /// resize, each is yielded once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rcu_runtime::{read_lock, RcuHashMap};
+    /// let map: RcuHashMap<u32, u32> = (0..10).map(|i| (i, i * i)).collect();
+    /// let guard = read_lock();
+    /// let total: u32 = map.iter(&guard).map(|(_, v)| v).sum();
+    /// assert_eq!(total, 285);
+    /// ```
+    pub fn iter<'g>(&self, _guard: &'g Guard) -> Iter<'g, K, V>
+    where
+        K: 'g,
+        V: 'g,
+    {
+        // INVARIANT: the current table, reached inside `_guard`'s section, before its buckets.
+        Iter { table: Some(self.current()), bucket: 0, node: ptr::null_mut(), _borrows: PhantomData }
+    }
+}
+
+impl<K, V, S> RcuHashMap<K, V, S>
+where
+    K: Hash + Eq + Send + 'static,
+    V: Send + 'static,
+    S: BuildHasher,
+{
+    /// The table that holds `hash`'s bucket now: the current one, or a newer one its bucket
+    /// was migrated to.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds `hash`'s stripe lock (so the answer stays true while it does) and is
+    /// inside a read-side critical section (so the tables stay alive).
+    unsafe fn owning_table(&self, hash: u64) -> RawTable<K, V> {
+        let mut table = self.current();
+        // SAFETY: the tables are alive (the caller's section) and we hold the stripe lock of the
+        // bucket we ask about, so `progress` is exact for it.
+        while table.index(hash) < unsafe { table.progress() } {
+            // SAFETY: as above; a migrated bucket implies a next table, set before migrating.
+            table = unsafe { table.next_table() }.expect("a migrated bucket has a next table");
+        }
+        table
+    }
+
+    /// Runs `update` under `hash`'s stripe lock on the bucket that holds `hash` now, with the
+    /// stripe's entry count and the bucket's table size; also says whether a resize is under
+    /// way (which the caller then helps to finish).
+    #[track_caller]
+    fn locked<R>(
+        &self,
+        hash: u64,
+        what: &str,
+        update: impl FnOnce(&AtomicPtr<RawNode<K, V>>, &AtomicUsize, usize) -> R,
+    ) -> (R, bool) {
+        let _guard = read_lock();
+        let stripe = &self.stripes[stripe_of(hash)];
+        let _lock = stripe.lock.lock(what, REENTRY_ADVICE);
+        // SAFETY: we hold the stripe lock and are inside `_guard`'s section.
+        let table = unsafe { self.owning_table(hash) };
+        // SAFETY: the table is alive while `_guard` lives, which outlasts `update`; the index is
+        // in bounds.
+        let bucket = unsafe { table.bucket(table.index(hash)) };
+        let result = update(bucket, &stripe.count, table.buckets());
+        // SAFETY: the current table is alive (`_guard`).
+        let resizing = unsafe { self.current().next_table() }.is_some();
+        (result, resizing)
+    }
+
+    /// Inserts `value` under `key`; returns true if it replaced a value (which is freed after a
+    /// grace period; readers that borrowed it keep it until their guard ends).
+    ///
+    /// # Panics
+    ///
+    /// When `K`'s `Eq` or `Hash` updates this map (it would deadlock); when they panic, the map
+    /// is unchanged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rcu_runtime::{read_lock, RcuHashMap};
+    /// let map = RcuHashMap::new();
+    /// assert!(!map.insert("k", 1));
+    /// assert!(map.insert("k", 2));
+    /// assert_eq!(map.get("k", &read_lock()), Some(&2));
+    /// ```
+    #[track_caller]
+    pub fn insert(&self, key: K, value: V) -> bool {
+        let hash = self.hasher.hash_one(&key);
+        let node = Box::new(RawNode::new(key, value));
+        let ((replaced, grow), resizing) =
+            self.locked(hash, "RcuHashMap::insert", |bucket, count, buckets| {
+                // SAFETY: we hold the bucket's stripe lock (`locked`).
+                let (link, old) = unsafe { raw::find_locked(bucket, |k| *k == node.key) };
+                let node = NonNull::from(Box::leak(node));
+                if old.is_null() {
+                    // SAFETY: as above; the node is fresh and the map owns it from now on.
+                    unsafe { raw::link_front(bucket, node) };
+                    // INVARIANT: one node more in this stripe.
+                    let count = add(count, 1);
+                    (None, count * 4 > (buckets >> STRIPE_BITS) * 3)
+                } else {
+                    // SAFETY: as above; `link` points to `old`, which is retired below.
+                    unsafe { raw::replace_at(link, old, node) };
+                    (Some(old), false)
+                }
+            });
+        if grow || resizing {
+            self.resize();
+        }
+        if let Some(old) = replaced {
+            // SAFETY: `old` was unlinked by `replace_at`; the map owned it.
+            unsafe { retire(old) };
+        }
+        replaced.is_some()
+    }
+
+    /// Removes `key`; returns true if it was present. The entry is freed after a grace period
+    /// (readers that borrowed it keep it until their guard ends).
+    ///
+    /// # Panics
+    ///
+    /// As for [`insert`](Self::insert).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rcu_runtime::{read_lock, RcuHashMap};
+    /// let map = RcuHashMap::new();
+    /// map.insert(String::from("k"), 1);
+    /// assert!(map.remove("k"));
+    /// assert!(!map.remove("k"));
+    /// assert!(map.is_empty());
+    /// ```
+    #[track_caller]
+    pub fn remove<Q>(&self, key: &Q) -> bool
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let hash = self.hasher.hash_one(key);
+        let (removed, resizing) = self.locked(hash, "RcuHashMap::remove", |bucket, count, buckets| {
+            // SAFETY: we hold the bucket's stripe lock (`locked`).
+            let (link, old) = unsafe { raw::find_locked(bucket, |k: &K| k.borrow() == key) };
+            if old.is_null() {
+                return None;
+            }
+            // SAFETY: as above; `link` points to `old`, which is retired below.
+            unsafe { raw::unlink_at(link, old) };
+            // INVARIANT: one node less in this stripe.
+            let count = add(count, usize::MAX);
+            Some((old, count * 8 < buckets >> STRIPE_BITS && buckets > 1 << MIN_LOG2))
+        });
+        let Some((old, shrink)) = removed else { return false };
+        if shrink || resizing {
+            self.resize();
+        }
+        // SAFETY: `old` was unlinked by `unlink_at`; the map owned it.
+        unsafe { retire(old) };
+        true
+    }
+
+    /// The value under `key`, inserting `make()` first if the key is absent; the borrow lasts as
+    /// long as `guard`.
+    ///
+    /// `make` runs at most once, outside any lock, and only if the key was absent at first; if
+    /// another thread inserts the key meanwhile, that value is kept and returned, and `make`'s is
+    /// dropped. Every caller thus gets the value that is in the map.
+    ///
+    /// # Panics
+    ///
+    /// As for [`insert`](Self::insert), and when `make` panics (the map is then unchanged).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rcu_runtime::{read_lock, RcuHashMap};
+    /// let cache = RcuHashMap::new();
+    /// let guard = read_lock();
+    /// let a = cache.get_or_insert_with("example.org", || [93, 184, 216, 34], &guard);
+    /// let b = cache.get_or_insert_with("example.org", || unreachable!(), &guard);
+    /// assert!(core::ptr::eq(a, b));
+    /// ```
+    #[track_caller]
+    pub fn get_or_insert_with<'g>(&self, key: K, make: impl FnOnce() -> V, guard: &'g Guard) -> &'g V {
+        if let Some(value) = self.get(&key, guard) {
+            return value;
+        }
+        let hash = self.hasher.hash_one(&key);
+        let node = Box::new(RawNode::new(key, make()));
+        let ((present, unused, grow), resizing) =
+            self.locked(hash, "RcuHashMap::get_or_insert_with", |bucket, count, buckets| {
+                // SAFETY: we hold the bucket's stripe lock (`locked`).
+                let (_, old) = unsafe { raw::find_locked(bucket, |k| *k == node.key) };
+                if !old.is_null() {
+                    // Someone was faster: keep theirs, drop ours outside the lock.
+                    return (old, Some(node), false);
+                }
+                let node = NonNull::from(Box::leak(node));
+                // SAFETY: as above; the node is fresh and the map owns it from now on.
+                unsafe { raw::link_front(bucket, node) };
+                // INVARIANT: one node more in this stripe.
+                let count = add(count, 1);
+                (node.as_ptr(), None, count * 4 > (buckets >> STRIPE_BITS) * 3)
+            });
+        drop(unused);
+        if grow || resizing {
+            self.resize();
+        }
+        // SAFETY: `present` was linked in the map inside `guard`'s section (the caller's guard
+        // is still alive: we borrow it), so it is freed only after that section ends.
+        unsafe { &(*present).value }
+    }
+
+    /// Resizes the table if its load calls for it, or finishes a resize that another updater
+    /// started and left (it panicked in a key's `Hash`). Only one thread resizes at a time; the
+    /// others return at once.
+    fn resize(&self) {
+        let mut scratch = match self.resizing.try_lock() {
+            Ok(scratch) => scratch,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => return,
+        };
+        let _guard = read_lock();
+        let table = self.current();
+        // SAFETY: the current table is alive (`_guard`).
+        let new = match unsafe { table.next_table() } {
+            Some(new) => new,
+            None => {
+                let (len, buckets) = (self.len(), table.buckets());
+                let want = log2_for(len);
+                let needed = match want.cmp(&table.log2()) {
+                    core::cmp::Ordering::Greater => len * 4 > buckets * 3,
+                    core::cmp::Ordering::Less => len * 8 < buckets,
+                    core::cmp::Ordering::Equal => false,
+                };
+                if !needed {
+                    return;
+                }
+                let new = RawTable::alloc(want);
+                // SAFETY: the table is alive, we are the one resizer (`resizing`), and it had no
+                // next table.
+                unsafe { table.set_next_table(new) };
+                new
+            }
+        };
+        // We are the only one to change `progress`, so reading it without a stripe lock is exact.
+        // SAFETY: the table is alive (`_guard`).
+        let mut index = unsafe { table.progress() };
+        let per_stripe = table.buckets() >> STRIPE_BITS;
+        while index < table.buckets() {
+            let stripe = index / per_stripe;
+            let end = (index + MIGRATION_CHUNK).min((stripe + 1) * per_stripe);
+            let _lock = self.stripes[stripe].lock.lock("RcuHashMap::insert (resizing)", REENTRY_ADVICE);
+            while index < end {
+                // SAFETY:
+                // - we are the resizer and hold the stripe lock of `index`; every destination
+                //   bucket (`new.index(hash)` for a hash of this stripe) lies in the same stripe,
+                //   since both tables have at least `1 << STRIPE_BITS` buckets;
+                // - `table.next_table` is `new`, set before; both are alive (`_guard`).
+                unsafe {
+                    raw::migrate_bucket(table, index, new, &mut scratch, |key| {
+                        new.index(self.hasher.hash_one(key))
+                    });
+                }
+                index += 1;
+                // SAFETY: the table is alive; we migrated bucket `index - 1` under its lock.
+                unsafe { table.set_progress(index) };
+            }
+        }
+        // Release: pairs with the Acquire load in `current`, publishing the new table (and every
+        // migration step) to readers and updaters that start there.
+        // INVARIANT: `new` is live and holds every node; the old table is retired below.
+        self.table.store(new.into_tagged(), Ordering::Release);
+        // SAFETY: the old table is no longer current; readers and updaters that still use it
+        // are inside read-side critical sections that began before this, so a grace period
+        // covers them; its head is not queued (tables are retired once); `free_table` frees
+        // only memory, which any thread may do.
+        unsafe { call_rcu(table.rcu_head(), free_table::<K, V>) };
+    }
+}
+
+/// Adds `delta` (wrapping: `usize::MAX` subtracts one) to a stripe count, under its lock; returns
+/// the new count.
+fn add(count: &AtomicUsize, delta: usize) -> usize {
+    // Relaxed: changed only under the stripe lock; readers of `len` want a recent value, not an
+    // ordering.
+    let new = count.load(Ordering::Relaxed).wrapping_add(delta);
+    count.store(new, Ordering::Relaxed);
+    new
+}
+
+/// Frees an unlinked node after a grace period, through its embedded head.
+///
+/// # Safety
+///
+/// `node` is a node leaked from a `Box`, owned by the caller, unlinked (no new reader can reach
+/// it), whose head is not queued.
+unsafe fn retire<K: Send + 'static, V: Send + 'static>(node: *mut RawNode<K, V>) {
+    // SAFETY: the node is alive; the projection creates no reference.
+    let head = unsafe { NonNull::new_unchecked(&raw mut (*node).head) };
+    // SAFETY: we own the node and its head (not queued); `free_node` frees exactly this box
+    // after a grace period, on the worker, which `K, V: Send + 'static` allow.
+    unsafe { call_rcu(head, free_node::<K, V>) };
+}
+
+impl<K, V, S: Default> Default for RcuHashMap<K, V, S> {
+    fn default() -> Self {
+        Self::with_hasher(S::default())
+    }
+}
+
+impl<K, V, S> Drop for RcuHashMap<K, V, S> {
+    /// Frees the tables and, when there are entries, waits for one grace period and drops them
+    /// (on the callback worker: defers instead of waiting).
+    ///
+    /// # Panics
+    ///
+    /// When the map holds entries, inside a read-side critical section on the same thread.
+    fn drop(&mut self) {
+        let tagged = self.table.load(Ordering::Relaxed);
+        // SAFETY: `table` names the current table (invariant), which is now ours alone apart
+        // from readers that still hold borrows under their guards.
+        let tables = unsafe { Tables::<K, V>::new(tagged) };
+        if self.is_empty() {
+            // Only memory: free it asynchronously, without waiting.
+            tables.retire_memory();
+        } else {
+            // Readers may still borrow entries: everything waits for one grace period.
+            drop(tables.into_old());
+        }
+    }
+}
+
+impl<K, V, S> fmt::Debug for RcuHashMap<K, V, S>
+where
+    K: Hash + Eq + fmt::Debug,
+    V: fmt::Debug,
+    S: BuildHasher,
+{
+    /// Shows the entries, read inside a read-side critical section of its own.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let guard = read_lock();
+        f.debug_map().entries(self.iter(&guard)).finish()
+    }
+}
+
+impl<K, V, S> FromIterator<(K, V)> for RcuHashMap<K, V, S>
+where
+    K: Hash + Eq + Send + 'static,
+    V: Send + 'static,
+    S: BuildHasher + Default,
+{
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        let iter = iter.into_iter();
+        let map = Self::with_capacity_and_hasher(iter.size_hint().0, S::default());
+        for (key, value) in iter {
+            map.insert(key, value);
+        }
+        map
+    }
+}
+
+impl<K, V, S> Extend<(K, V)> for RcuHashMap<K, V, S>
+where
+    K: Hash + Eq + Send + 'static,
+    V: Send + 'static,
+    S: BuildHasher,
+{
+    fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
+        for (key, value) in iter {
+            self.insert(key, value);
+        }
+    }
+}
+
+/// The entries of an [`RcuHashMap`], borrowed for a read-side critical section
+/// ([`RcuHashMap::iter`]).
+///
+/// # Examples
+///
+/// ```
+/// use rcu_runtime::{read_lock, RcuHashMap};
+/// let map = RcuHashMap::new();
+/// map.insert(1, 2);
+/// let guard = read_lock();
+/// let mut iter: rcu_runtime::HashMapIter<'_, i32, i32> = map.iter(&guard);
+/// assert_eq!(iter.next(), Some((&1, &2)));
+/// assert_eq!(iter.next(), None);
+/// ```
+///
+/// # Invariants
+///
+/// `table` (until exhausted) is a table reached inside the section that `'g` borrows, `bucket`
+/// the next bucket to start, and `node` null or a node reached inside it: all stay alive for
+/// `'g`.
+pub struct Iter<'g, K, V> {
+    table: Option<RawTable<K, V>>,
+    bucket: usize,
+    node: *mut RawNode<K, V>,
+    _borrows: PhantomData<(&'g K, &'g V)>,
+}
+
+impl<'g, K, V> Iterator for Iter<'g, K, V> {
+    type Item = (&'g K, &'g V);
+
+    fn next(&mut self) -> Option<(&'g K, &'g V)> {
+        loop {
+            if !self.node.is_null() {
+                // SAFETY: a node reached inside the section is alive for `'g` (invariant), and
+                // only ever shared.
+                let node: &'g RawNode<K, V> = unsafe { &*self.node };
+                // SAFETY: as above.
+                // INVARIANT: the next node, reached inside the same section.
+                self.node = unsafe { RawNode::next(self.node) };
+                return Some((&node.key, &node.value));
+            }
+            let table = self.table?;
+            if self.bucket == table.buckets() {
+                // SAFETY: the table is alive for `'g` (invariant), and so is its next one.
+                // INVARIANT: the next table, from its first bucket.
+                self.table = unsafe { table.next_table() };
+                self.bucket = 0;
+                continue;
+            }
+            // SAFETY: the table is alive (invariant) and `bucket` is in bounds.
+            let head = unsafe { table.bucket(self.bucket) };
+            // Acquire: pairs with the Release stores that put a node at a bucket's head.
+            // INVARIANT: the bucket's first node, reached inside the section.
+            self.node = head.load(Ordering::Acquire);
+            self.bucket += 1;
+        }
+    }
+}
+
+impl<K, V> fmt::Debug for Iter<'_, K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HashMapIter").finish_non_exhaustive()
+    }
+}
