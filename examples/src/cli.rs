@@ -4,7 +4,7 @@
 use std::str::FromStr;
 
 /// The program's arguments, read one flag at a time.
-pub(crate) struct Args {
+pub struct Args {
     args: std::iter::Skip<std::env::Args>,
     help: &'static str,
 }
@@ -13,12 +13,12 @@ impl Args {
     /// The arguments after the program name. `help` is the usage line, then one line per option
     /// saying what it does and its default: `--help` prints all of it (on stdout, exit status 0),
     /// a mistake prints the usage line only, with a pointer to `--help`.
-    pub(crate) fn new(help: &'static str) -> Self {
+    pub fn new(help: &'static str) -> Self {
         Self { args: std::env::args().skip(1), help }
     }
 
     /// The next flag, `None` after the last; `-h` and `--help` print the help and exit.
-    pub(crate) fn next_flag(&mut self) -> Option<String> {
+    pub fn next_flag(&mut self) -> Option<String> {
         let flag = self.args.next()?;
         if flag == "-h" || flag == "--help" {
             println!("{}", self.help);
@@ -28,13 +28,13 @@ impl Args {
     }
 
     /// The value that follows `flag`, parsed.
-    pub(crate) fn value<T: FromStr>(&mut self, flag: &str) -> T {
+    pub fn value<T: FromStr>(&mut self, flag: &str) -> T {
         let value = self.args.next().unwrap_or_else(|| self.fail(&format!("{flag} needs a value")));
         value.parse().unwrap_or_else(|_| self.fail(&format!("bad value {value:?} for {flag}")))
     }
 
     /// Reports `problem` with the usage line and exits with status 2.
-    pub(crate) fn fail(&self, problem: &str) -> ! {
+    pub fn fail(&self, problem: &str) -> ! {
         eprintln!("error: {problem}");
         eprintln!("{}", self.help.lines().next().unwrap_or_default());
         eprintln!("(--help says what each option does)");

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use rcu_runtime::config::BarrierMode;
 
 /// What `mode` means for readers and for grace periods, in one line.
-pub(crate) fn describe_barriers(mode: BarrierMode) -> &'static str {
+pub fn describe_barriers(mode: BarrierMode) -> &'static str {
     match mode {
         BarrierMode::Membarrier => {
             "membarrier: readers use compiler fences only, grace periods call membarrier(2)"
@@ -18,7 +18,7 @@ pub(crate) fn describe_barriers(mode: BarrierMode) -> &'static str {
 }
 
 /// `n` with a comma between groups of three digits.
-pub(crate) fn thousands(n: u64) -> String {
+pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, digit) in digits.chars().enumerate() {
@@ -32,7 +32,7 @@ pub(crate) fn thousands(n: u64) -> String {
 
 /// Sets the flag the worker threads poll when dropped, so that a `thread::scope` whose main
 /// thread panics (say, on a closed stdout) still ends: it joins threads that were told to stop.
-pub(crate) struct StopOnDrop<'a>(pub(crate) &'a AtomicBool);
+pub struct StopOnDrop<'a>(pub &'a AtomicBool);
 
 impl Drop for StopOnDrop<'_> {
     fn drop(&mut self) {

@@ -1,9 +1,7 @@
 //! `call_rcu`, `defer_rcu` and `rcu_barrier`: every callback runs exactly once, after a grace
 //! period, and a panicking one does not stop the others.
 
-mod common;
-
-use common::{ReaderInside, Tracked, counter};
+use test_support::{ReaderInside, Tracked, counter};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -3,14 +3,11 @@
 //! finds no reader reaching freed or outdated memory. (The default flavour is covered by
 //! `tests/torture.rs`; each test binary is its own process, so each gets its own engine.)
 
-#[path = "torture/mod.rs"]
-mod torture;
-
 use std::time::Duration;
 
 use rcu_runtime::config::{self, BarrierMode};
-use torture::poison_alloc::PoisonAllocator;
-use torture::stress::{TortureConfig, run};
+use test_support::poison_alloc::PoisonAllocator;
+use test_support::torture::{TortureConfig, run};
 
 #[global_allocator]
 static ALLOC: PoisonAllocator = PoisonAllocator;

@@ -3,9 +3,6 @@
 //! for the callers the documentation exempts (inside a read-side critical section, with an online
 //! `QsbrReader`, or on the callback worker), and after `rcu_barrier` every callback has run exactly once.
 
-#[path = "torture/liveness.rs"]
-mod liveness;
-
 use core::pin::pin;
 use core::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -18,7 +15,7 @@ use rcu_runtime::{
     read_lock, stats, synchronize_rcu,
 };
 
-use liveness::{HANG, join_while_progressing};
+use test_support::liveness::{HANG, join_while_progressing};
 
 /// The cap on pending callbacks for this binary: small, so that the flood hits it constantly.
 const CAP: usize = 1_000;

@@ -17,17 +17,14 @@
 //! The children end with `_exit`, never returning into the test harness; the parent kills a child
 //! that hangs.
 
-#[path = "torture/liveness.rs"]
-mod liveness;
-
 use core::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use liveness::HANG;
 use rcu_runtime::{Rcu, defer_rcu, is_reading, rcu_barrier, read_lock, start_poll, stats, synchronize_rcu};
+use test_support::liveness::HANG;
 
 /// Held by each test for its whole run: a test's reader threads, inside a section or online,
 /// would be inside one at the other test's fork, and hold that child's grace periods up for good
@@ -229,7 +226,7 @@ fn a_forked_child_can_use_rcu() {
     for reader in readers {
         reader.join().expect("a reader failed");
     }
-    liveness::join_within(waiter, HANG, "the parent's synchronize_rcu");
+    test_support::liveness::join_within(waiter, HANG, "the parent's synchronize_rcu");
     rcu_barrier();
     assert_eq!(
         PARENT_CALLBACKS_RAN.load(Ordering::SeqCst),

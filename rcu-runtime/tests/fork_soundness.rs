@@ -16,8 +16,6 @@
 //! there), one at a time (a thread of one scenario, reading at another's fork, would be kept by
 //! that child).
 
-mod common;
-
 use core::pin::pin;
 use std::os::unix::process::CommandExt;
 use std::process::Command;
@@ -26,10 +24,10 @@ use std::sync::{Arc, Barrier, Mutex, OnceLock, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::child::{Outcome, in_child};
-use common::{Tracked, counter};
 use rcu_runtime::config::{StallReport, set_max_pending_callbacks, set_stall_handler, set_stall_timeout};
 use rcu_runtime::{Rcu, RcuBox, defer_rcu, rcu_barrier, read_lock, start_poll, stats, synchronize_rcu};
+use test_support::child::{Outcome, in_child};
+use test_support::{Tracked, counter};
 
 /// Long enough for any scenario on a loaded machine; a scenario that takes longer hangs.
 const LIMIT: Duration = Duration::from_secs(30);
@@ -39,7 +37,7 @@ const WATCH: Duration = Duration::from_millis(300);
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// Runs `scenario` in a process of its own and asserts that it passed.
-fn scenario(name: &str, scenario: impl FnOnce(&common::child::Reporter) -> Result<(), String>) {
+fn scenario(name: &str, scenario: impl FnOnce(&test_support::child::Reporter) -> Result<(), String>) {
     let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
     // SAFETY: no other test of this file runs meanwhile, and the test harness's own threads do
     // not use RCU; the scenario process uses what the fork handlers keep consistent.
@@ -48,7 +46,7 @@ fn scenario(name: &str, scenario: impl FnOnce(&common::child::Reporter) -> Resul
 }
 
 /// Forks a grandchild from inside a scenario and returns what became of it.
-fn grandchild(check: impl FnOnce(&common::child::Reporter) -> Result<(), String>) -> Outcome {
+fn grandchild(check: impl FnOnce(&test_support::child::Reporter) -> Result<(), String>) -> Outcome {
     // SAFETY: the scenarios fork only at the points they are about, and the grandchild runs
     // `check` alone, on what the fork handlers keep consistent.
     unsafe { in_child(LIMIT, check) }
@@ -206,7 +204,7 @@ fn a_callback_that_forks_is_the_childs_one_worker() {
 /// whose result is the verdict (the child `_exit`s when it is known); the calling thread goes on
 /// in the child as it would have. The parent waits for the child's verdict.
 fn fork_with(
-    start: impl FnOnce(&common::child::Reporter) -> thread::JoinHandle<Result<(), String>>,
+    start: impl FnOnce(&test_support::child::Reporter) -> thread::JoinHandle<Result<(), String>>,
 ) -> Outcome {
     let mut pipe = [0; 2];
     // SAFETY: `pipe` is a live array of two descriptors for `pipe` to fill.
@@ -217,7 +215,7 @@ fn fork_with(
     let pid = unsafe { libc::fork() };
     assert!(pid >= 0, "fork failed");
     if pid == 0 {
-        let reporter = common::child::Reporter::from_fd(write_end);
+        let reporter = test_support::child::Reporter::from_fd(write_end);
         let verdict = start(&reporter);
         thread::spawn(move || {
             let verdict = verdict.join().unwrap_or_else(|_| Err("the check panicked".into()));
@@ -232,7 +230,7 @@ fn fork_with(
     }
     // SAFETY: the write end belongs to the child.
     unsafe { libc::close(write_end) };
-    common::child::wait_and_read(pid, read_end, LIMIT)
+    test_support::child::wait_and_read(pid, read_end, LIMIT)
 }
 
 /// The engine calls a running callback makes while another thread forks.

@@ -6,8 +6,6 @@
 //! The grace-period counts are exact only if nothing else runs grace periods meanwhile: this
 //! binary's tests take one lock each, and nothing in it queues callbacks before they count.
 
-mod common;
-
 use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -16,8 +14,8 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{Tracked, counter};
 use rcu_runtime::{RcuCell, rcu_barrier, read_lock, start_poll, stats, synchronize_rcu};
+use test_support::{Tracked, counter};
 
 /// One test at a time: the counts below would see the other tests' grace periods.
 static SERIAL: Mutex<()> = Mutex::new(());

@@ -1,15 +1,13 @@
 //! Grace periods: readers on several threads against `synchronize_rcu`, sharing between
 //! concurrent callers, polled grace periods.
 
-mod common;
-
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier, Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
 
-use common::{ReaderInside, Tracked, counter};
 use rcu_runtime::{read_lock, start_poll, stats, synchronize_rcu};
+use test_support::{ReaderInside, Tracked, counter};
 
 /// Held by the tests that run many grace periods and by the one that counts them, so that the
 /// count is not swamped (under AddressSanitizer the first overlapped the second: 363 counted).

@@ -4,15 +4,13 @@
 //! that shows the same call is fine where it is allowed, so a panic cannot pass for an unrelated
 //! reason.
 
-mod common;
-
 use core::pin::pin;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
-use common::panic_message;
 use rcu_runtime::{Rcu, defer_rcu, rcu_barrier, read_lock, start_poll, stats, synchronize_rcu};
+use test_support::panic_message;
 
 /// The part of the message every "would deadlock" panic shares.
 const INSIDE_A_SECTION: &str = "called inside an RCU read-side critical section on the same thread";

@@ -9,10 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rcu_runtime::{Rcu, RcuMutex, RcuProtected, read_lock};
 
-#[macro_use]
-mod common;
-
-use common::Fallback;
+use test_support::probe;
 
 /// Counts its drops.
 #[derive(Debug)]

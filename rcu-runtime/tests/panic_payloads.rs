@@ -8,16 +8,14 @@
 //! the standard library's locked stderr (or backtrace lock) into the child, whose own panic would
 //! then wait for it forever.
 
-mod common;
-
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::Duration;
 
-use common::child::{Outcome, in_child};
 use rcu_runtime::config::{StallReport, set_stall_handler, set_stall_timeout};
 use rcu_runtime::{Rcu, defer_rcu, rcu_barrier, read_lock, stats, synchronize_rcu};
+use test_support::child::{Outcome, in_child};
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 

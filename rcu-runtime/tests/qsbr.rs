@@ -1,21 +1,17 @@
 //! Quiescent-state-based readers: grace periods wait for an online `QsbrReader` until its next
 //! quiescent state, never for one that is offline or gone, and waiting from an online one panics.
 
-mod common;
-#[path = "torture/liveness.rs"]
-mod liveness;
-
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{Tracked, counter, panic_message};
-use liveness::{HANG, wait_until};
 use rcu_runtime::{
     QsbrReader, Rcu, RcuMutex, RcuProtected, is_reading, rcu_barrier, read_lock, start_poll, synchronize_rcu,
 };
+use test_support::liveness::{HANG, wait_until};
+use test_support::{Tracked, counter, panic_message};
 
 /// Long enough for a grace period that may complete to do so on a loaded machine.
 const SETTLE: Duration = Duration::from_millis(100);

@@ -1,15 +1,13 @@
 //! `RcuBox<T>`: memory that outlives the box by a grace period, freed through `call_rcu`.
 
-mod common;
-
 use std::pin::pin;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::Duration;
 
-use common::{Tracked, counter};
 use rcu_runtime::{Rcu, RcuBox, rcu_barrier, read_lock};
+use test_support::{Tracked, counter};
 
 #[test]
 fn a_borrow_from_with_rcu_outlives_the_box_while_the_guard_lives() {

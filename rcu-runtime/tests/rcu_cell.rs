@@ -4,17 +4,14 @@
 //! drop panics), and the closure re-entering the cell. (A forgotten `RcuRef` is a leaked guard:
 //! its section never ends, which `tests/leaked_guard.rs` covers in a process of its own.)
 
-#[macro_use]
-mod common;
-
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, mpsc};
 use std::thread;
 use std::time::Duration;
 
-use common::{Fallback, Tracked, counter, panic_message};
 use rcu_runtime::{ArcBorrow, RcuCell, RcuRef, Unchanged, is_reading, rcu_barrier, read_lock};
+use test_support::{Tracked, counter, panic_message, probe};
 
 #[test]
 fn a_static_cell_starts_empty_and_is_updated_through_a_shared_reference() {

@@ -5,17 +5,6 @@
 //! `RCU_MAP_STRESS_SECONDS` lengthens the stress test (default 2 s);
 //! `RCU_MAP_PROPERTY_CASES` the property test (default 300 cases).
 
-#[path = "common/mod.rs"]
-mod common;
-#[path = "torture/liveness.rs"]
-mod liveness;
-#[allow(dead_code, reason = "the test uses the allocator and its counters only")]
-#[path = "torture/poison_alloc.rs"]
-mod poison_alloc;
-#[allow(dead_code, reason = "the test uses the generator only")]
-#[path = "torture/rng.rs"]
-mod rng;
-
 use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hash, Hasher};
@@ -24,9 +13,9 @@ use std::sync::Barrier;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Tracked, counter, panic_message};
 use rcu_runtime::{RcuHashMap, rcu_barrier, read_lock};
-use rng::Rng;
+use test_support::rng::Rng;
+use test_support::{Tracked, counter, liveness, panic_message, poison_alloc};
 
 #[global_allocator]
 static ALLOC: poison_alloc::PoisonAllocator = poison_alloc::PoisonAllocator;

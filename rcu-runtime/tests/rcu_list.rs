@@ -4,21 +4,13 @@
 //! The drop test runs 200 000 nodes in CI; the 10 M-node variant is ignored by default:
 //! `cargo test --release -p rcu-runtime --test rcu_list -- --ignored`.
 
-#[path = "common/mod.rs"]
-mod common;
-#[path = "torture/liveness.rs"]
-mod liveness;
-#[allow(dead_code, reason = "the test uses the allocator and its counters only")]
-#[path = "torture/poison_alloc.rs"]
-mod poison_alloc;
-
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use common::{Tracked, counter, panic_message};
 use rcu_runtime::{Field, HasField, HasRcuLinks, RcuLinks, RcuList, rcu_barrier, read_lock, stats};
+use test_support::{Tracked, counter, liveness, panic_message, poison_alloc};
 
 #[global_allocator]
 static ALLOC: poison_alloc::PoisonAllocator = poison_alloc::PoisonAllocator;

@@ -1,13 +1,11 @@
 //! `RcuMap`: lock-free lookups of `ForeignOwnableRcu` values while updaters insert and remove.
 
-mod common;
-
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
 use std::thread;
 
-use common::{Tracked, counter};
 use rcu_runtime::{RcuBox, RcuMap, rcu_barrier, read_lock};
+use test_support::{Tracked, counter};
 
 #[test]
 fn a_removed_value_stays_readable_until_the_guard_drops() {

@@ -1,15 +1,13 @@
 //! `Rcu<P>` and `RcuOld<P>`: publication, replacement, reclamation, drop counting.
 
-mod common;
-
 use std::pin::pin;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Barrier, mpsc};
 use std::thread;
 use std::time::Duration;
 
-use common::{Tracked, counter};
 use rcu_runtime::{Rcu, RcuHead, rcu_barrier, read_lock};
+use test_support::{Tracked, counter};
 
 #[test]
 fn a_reader_keeps_the_old_object_after_replace_until_its_guard_drops() {

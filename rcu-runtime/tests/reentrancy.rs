@@ -1,12 +1,10 @@
 //! Closure-taking and locking APIs used again from inside themselves: each re-entrant use either
 //! works or panics with a message that says what to do; none hangs.
 
-mod common;
-
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use common::panic_message;
 use rcu_runtime::{QsbrReader, Rcu, RcuMap, RcuMutex, RcuProtected, defer_rcu};
+use test_support::panic_message;
 
 /// Runs `f`, which must panic; returns the panic's message.
 fn panics(f: impl FnOnce()) -> String {

@@ -2,17 +2,14 @@
 //! the stall handler with a report that names that reader's thread (name and OS thread id), and
 //! names no reader that is not holding it up.
 
-#[path = "torture/liveness.rs"]
-mod liveness;
-
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Barrier, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use liveness::{HANG, join_within};
 use rcu_runtime::config::{StallReport, set_stall_handler, set_stall_timeout};
 use rcu_runtime::{read_lock, synchronize_rcu};
+use test_support::liveness::{HANG, join_within};
 
 const STALL_TIMEOUT: Duration = Duration::from_millis(50);
 const HOLDER: &str = "holds-a-guard";

@@ -7,16 +7,13 @@
 //! each registered thread owns one reader node, aligned to 128 bytes (`#[repr(align(128))]` in
 //! src/reader.rs), and this binary's allocator counts the live allocations with that alignment.
 
-#[path = "torture/liveness.rs"]
-mod liveness;
-
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread;
 
-use liveness::{HANG, join_within};
 use rcu_runtime::{RcuBox, RcuMap, defer_rcu, rcu_barrier, read_lock, synchronize_rcu};
+use test_support::liveness::{HANG, join_within};
 
 /// Alignment of the runtime's per-thread reader node (a cache-line pair).
 const READER_NODE_ALIGN: usize = 128;

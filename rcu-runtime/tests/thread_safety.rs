@@ -15,10 +15,7 @@ use rcu_runtime::{
     RcuProtected, Stats,
 };
 
-#[macro_use]
-mod common;
-
-use common::Fallback;
+use test_support::probe;
 
 /// `Sync` but not `Send`, like a `MutexGuard`: must be dropped on the thread that made it.
 struct ThreadBound(PhantomData<*mut ()>);

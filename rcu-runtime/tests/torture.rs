@@ -7,13 +7,10 @@
 //! `cargo run --release -p examples --bin rcutorture -- --seconds N`. `RCU_TORTURE_SECONDS`
 //! lengthens this one too.
 
-#[path = "torture/mod.rs"]
-mod torture;
-
 use std::time::Duration;
 
-use torture::poison_alloc::PoisonAllocator;
-use torture::stress::{TortureConfig, run};
+use test_support::poison_alloc::PoisonAllocator;
+use test_support::torture::{TortureConfig, run};
 
 #[global_allocator]
 static ALLOC: PoisonAllocator = PoisonAllocator;

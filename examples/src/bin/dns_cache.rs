@@ -12,14 +12,11 @@
 //! cargo run --release -p examples --bin dns_cache -- [--seconds N] [--resolvers N] [--names N]
 //! ```
 
-#[path = "../cli.rs"]
-mod cli;
-
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use cli::Args;
+use examples::cli::Args;
 use rcu_runtime::{RcuHashMap, rcu_barrier, read_lock, stats};
 
 const USAGE: &str = "usage: dns_cache [--seconds N] [--resolvers N] [--names N]";

@@ -23,18 +23,13 @@
 //! cargo run --release -p examples --bin rcu_mutex -- [--seconds N] [--readers N] [--update-us N]
 //! ```
 
-#[path = "../cli.rs"]
-mod cli;
-#[path = "../demo.rs"]
-mod demo;
-
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use cli::Args;
-use demo::{StopOnDrop, describe_barriers, thousands};
+use examples::cli::Args;
+use examples::demo::{StopOnDrop, describe_barriers, thousands};
 use rcu_runtime::{PinnedDrop, Rcu, RcuHead, RcuMutex, RcuProtected, rcu_barrier, read_lock, stats};
 
 const HELP: &str = "\

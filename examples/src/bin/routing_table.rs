@@ -24,19 +24,14 @@
 //!     [--reload-us N] [--table-size N] [--qsbr]
 //! ```
 
-#[path = "../cli.rs"]
-mod cli;
-#[path = "../demo.rs"]
-mod demo;
-
 use std::pin::Pin;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use cli::Args;
-use demo::{StopOnDrop, describe_barriers, thousands};
+use examples::cli::Args;
+use examples::demo::{StopOnDrop, describe_barriers, thousands};
 use rcu_runtime::{
     Guard, PinnedDrop, QsbrReader, Rcu, RcuHead, RcuMutex, RcuProtected, rcu_barrier, read_lock, stats,
 };

@@ -1,6 +1,6 @@
 //! Running a check in a forked child process: the child runs a closure and reports its verdict
 //! through a pipe, then `_exit`s; the parent waits for it, for a bounded time, and kills it if it
-//! hangs.
+//! hangs. Used by the fork tests and by the torture run's forker.
 
 use std::time::{Duration, Instant};
 
@@ -19,13 +19,38 @@ pub enum Outcome {
 
 /// Forks; the child runs `check` and exits. Returns what became of the child within `limit`.
 ///
-/// `check` may call [`report`] to leave progress lines; the last one is shown if it hangs.
+/// `check` may call [`Reporter::line`] to leave progress lines; the last one is shown if it hangs.
 ///
 /// # Safety
 ///
 /// As for `fork()` in a multi-threaded process: the child uses only state that the runtime's
 /// fork handlers (and the C library's) keep consistent, plus its own copies of memory.
 pub unsafe fn in_child(limit: Duration, check: impl FnOnce(&Reporter) -> Result<(), String>) -> Outcome {
+    // SAFETY: forwarded from our caller.
+    unsafe { spawn_child(check) }.wait(limit)
+}
+
+/// A forked child that runs a check, from [`spawn_child`].
+#[must_use = "a child that is not waited for stays a zombie and its verdict is lost"]
+pub struct Child {
+    pid: libc::pid_t,
+    read_end: libc::c_int,
+}
+
+impl Child {
+    /// Waits for the child for at most `limit` (killing it then) and says what became of it.
+    pub fn wait(self, limit: Duration) -> Outcome {
+        wait_and_read(self.pid, self.read_end, limit)
+    }
+}
+
+/// Forks; the child runs `check`, reports its verdict and exits; the parent returns at once, to
+/// do what it has to while the child runs, then [`Child::wait`]s for it. [`in_child`] does both.
+///
+/// # Safety
+///
+/// As for [`in_child`].
+pub unsafe fn spawn_child(check: impl FnOnce(&Reporter) -> Result<(), String>) -> Child {
     let mut pipe = [0; 2];
     // SAFETY: `pipe` is a live array of two descriptors for `pipe` to fill.
     assert_eq!(unsafe { libc::pipe(pipe.as_mut_ptr()) }, 0, "pipe failed");
@@ -38,7 +63,7 @@ pub unsafe fn in_child(limit: Duration, check: impl FnOnce(&Reporter) -> Result<
         unsafe { libc::close(read_end) };
         let reporter = Reporter { fd: write_end };
         let verdict = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(&reporter)))
-            .unwrap_or_else(|payload| Err(format!("panicked: {}", super::panic_message(&*payload))));
+            .unwrap_or_else(|payload| Err(format!("panicked: {}", crate::panic_message(&*payload))));
         match verdict {
             Ok(()) => reporter.line("PASSED"),
             Err(message) => reporter.line(&format!("FAILED {message}")),
@@ -49,7 +74,7 @@ pub unsafe fn in_child(limit: Duration, check: impl FnOnce(&Reporter) -> Result<
     }
     // SAFETY: the write end belongs to the child; closing ours lets reads see end of file.
     unsafe { libc::close(write_end) };
-    wait_and_read(pid, read_end, limit)
+    Child { pid, read_end }
 }
 
 /// Waits for the child `pid` for at most `limit` (killing it then), reads its report from

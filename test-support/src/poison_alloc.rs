@@ -11,13 +11,27 @@
 //!
 //! Install it in a test binary or a program with
 //! `#[global_allocator] static ALLOC: PoisonAllocator = PoisonAllocator;`.
+//!
+//! # Fork
+//!
+//! A process that uses it may `fork()` while other threads free memory (the torture run does).
+//! Its first allocation (before `main`) registers `pthread_atfork` handlers that hold the
+//! quarantine's lock across the fork, so that the child gets a quarantine nobody was half-way
+//! through changing, and a lock that is free. Registered that early, they are the first
+//! handlers of the process: the C library runs `prepare` handlers in the reverse order of
+//! registration and the others in order, so the quarantine is locked *after* every later
+//! handler's `prepare` (the runtime's takes its engine locks, waiting for running callbacks,
+//! which free memory) and unlocked *before* their `parent`/`child` handlers (the runtime's child
+//! handler frees the readers of threads that do not exist in the child).
 
+use core::cell::RefCell;
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+
+use crate::sync::{Mutex, MutexGuard};
 
 /// What freed memory is filled with (the kernel's `POISON_FREE`).
-pub(crate) const FREED_BYTE: u8 = 0x6b;
+pub const FREED_BYTE: u8 = 0x6b;
 /// Blocks held back at most.
 const QUARANTINE_SLOTS: usize = 1 << 15;
 /// Bytes held back at most.
@@ -26,7 +40,7 @@ const QUARANTINE_BYTES: usize = 64 << 20;
 const LARGEST_QUARANTINED: usize = 1 << 20;
 
 /// The poisoning, quarantining allocator (on top of the system allocator).
-pub(crate) struct PoisonAllocator;
+pub struct PoisonAllocator;
 
 /// Whether freed blocks are poisoned and quarantined (see [`configure_from_env`]).
 static ENABLED: AtomicBool = AtomicBool::new(true);
@@ -63,7 +77,7 @@ static QUARANTINE: Mutex<Quarantine> =
 /// Locks the quarantine. `std`'s mutex never allocates, so the allocator may use it; nothing
 /// panics while it is held, so poisoning cannot happen (it is ignored anyway).
 fn quarantine() -> MutexGuard<'static, Quarantine> {
-    QUARANTINE.lock().unwrap_or_else(PoisonError::into_inner)
+    QUARANTINE.lock()
 }
 
 impl Quarantine {
@@ -114,16 +128,65 @@ unsafe fn release(block: Held) {
     unsafe { System.dealloc(block.ptr, layout) };
 }
 
+/// Whether the fork handlers are registered: [`NOT_YET`], [`REGISTERING`] or [`REGISTERED`].
+static FORK_HANDLERS: AtomicU8 = AtomicU8::new(NOT_YET);
+const NOT_YET: u8 = 0;
+const REGISTERING: u8 = 1;
+const REGISTERED: u8 = 2;
+
+thread_local! {
+    /// The quarantine's lock, held by the forking thread from `prepare` to `parent`/`child`.
+    static HELD_FOR_FORK: RefCell<Option<MutexGuard<'static, Quarantine>>> = const { RefCell::new(None) };
+}
+
+/// Registers the fork handlers, once; called on every allocation (one load once done).
+fn register_fork_handlers() {
+    // Relaxed: whoever sees `REGISTERED` needs nothing that the registration wrote; a thread
+    // that loses the race below goes on without waiting (the first allocation happens before
+    // `main`, on one thread, so nobody forks meanwhile).
+    if FORK_HANDLERS.load(Ordering::Relaxed) == REGISTERED {
+        return;
+    }
+    if FORK_HANDLERS.compare_exchange(NOT_YET, REGISTERING, Ordering::Relaxed, Ordering::Relaxed).is_err() {
+        return;
+    }
+    // SAFETY: the handlers are `extern "C" fn()` that do not unwind (they lock and unlock a
+    // mutex that nothing panics under, see `quarantine`) and take no arguments. The C library
+    // allocates its handler list with its own `malloc`, not through this allocator.
+    let rc = unsafe {
+        libc::pthread_atfork(Some(lock_for_fork), Some(unlock_after_fork), Some(unlock_after_fork))
+    };
+    assert_eq!(rc, 0, "PoisonAllocator: pthread_atfork failed ({rc})");
+    FORK_HANDLERS.store(REGISTERED, Ordering::Relaxed);
+}
+
+/// `prepare`: takes the quarantine's lock and keeps it for the fork.
+extern "C" fn lock_for_fork() {
+    HELD_FOR_FORK.with(|slot| {
+        // The slot is reached (its destructor registered, which may allocate and free) before
+        // the lock is taken: a free from here on, on this thread, would wait for itself.
+        let guard = quarantine();
+        *slot.borrow_mut() = Some(guard);
+    });
+}
+
+/// `parent` and `child`: gives the lock back (in the child, the one thread that holds it).
+extern "C" fn unlock_after_fork() {
+    HELD_FOR_FORK.with(|slot| drop(slot.borrow_mut().take()));
+}
+
 // SAFETY: every block comes from `System` with the caller's layout and goes back to `System` with
 // the same layout, exactly once (at `dealloc` when the quarantine is off or the block is large,
 // or when it leaves the quarantine); in between, nobody but the quarantine owns it.
 unsafe impl GlobalAlloc for PoisonAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        register_fork_handlers();
         // SAFETY: forwarded from our caller (`layout` has a non-zero size).
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        register_fork_handlers();
         // SAFETY: forwarded from our caller.
         unsafe { System.alloc_zeroed(layout) }
     }
@@ -153,15 +216,15 @@ unsafe impl GlobalAlloc for PoisonAllocator {
 
 /// What the allocator saw so far.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct AllocCounters {
+pub struct AllocCounters {
     /// Frees that were poisoned and quarantined.
-    pub(crate) poisoned_frees: u64,
+    pub poisoned_frees: u64,
     /// Quarantined blocks that someone wrote into after they were freed.
-    pub(crate) writes_after_free: u64,
+    pub writes_after_free: u64,
 }
 
 /// Reads the counters.
-pub(crate) fn counters() -> AllocCounters {
+pub fn counters() -> AllocCounters {
     AllocCounters {
         poisoned_frees: POISONED_FREES.load(Ordering::Relaxed),
         writes_after_free: WRITES_AFTER_FREE.load(Ordering::Relaxed),
@@ -169,7 +232,7 @@ pub(crate) fn counters() -> AllocCounters {
 }
 
 /// Frees every quarantined block now, checking each for writes after free.
-pub(crate) fn flush() {
+pub fn flush() {
     loop {
         let oldest = quarantine().pop_oldest();
         match oldest {
@@ -182,11 +245,59 @@ pub(crate) fn flush() {
 
 /// Turns the quarantine off when `RCU_TORTURE_QUARANTINE` is `off` or `0` (for AddressSanitizer
 /// runs), and says whether it is on. Call it before the run, outside the allocator.
-pub(crate) fn configure_from_env() -> bool {
+pub fn configure_from_env() -> bool {
     let off = std::env::var("RCU_TORTURE_QUARANTINE").is_ok_and(|v| v == "off" || v == "0");
     if off {
         ENABLED.store(false, Ordering::Relaxed);
         flush();
     }
     !off
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::thread;
+
+    use super::*;
+    use crate::child::{Outcome, in_child};
+    use crate::liveness::{HANG, join_within};
+
+    /// The fork handlers at work: without them, a child forked while another thread holds the
+    /// quarantine's lock (freeing) would wait for it for good at its first free.
+    #[test]
+    fn a_child_forked_while_other_threads_free_can_free() {
+        let before = counters();
+        let stop = Arc::new(AtomicBool::new(false));
+        let churners: Vec<_> = (0..2)
+            .map(|_| {
+                let stop = Arc::clone(&stop);
+                thread::spawn(move || {
+                    // Relaxed: a stop flag.
+                    while !stop.load(Ordering::Relaxed) {
+                        let boxes: Vec<Box<u64>> = (0..64).map(Box::new).collect();
+                        drop(boxes);
+                    }
+                })
+            })
+            .collect();
+        for round in 0..20 {
+            // SAFETY: the child only allocates and frees through this allocator, whose fork
+            // handlers are what is under test, and the C library's `malloc`, which is fork-safe.
+            let outcome = unsafe {
+                in_child(HANG, |_| {
+                    let boxes: Vec<Box<u64>> = (0..1000).map(Box::new).collect();
+                    drop(boxes);
+                    flush();
+                    Ok(())
+                })
+            };
+            assert_eq!(outcome, Outcome::Passed, "fork {round}");
+        }
+        stop.store(true, Ordering::Relaxed);
+        for churner in churners {
+            join_within(churner, HANG, "a freeing thread");
+        }
+        assert!(counters().poisoned_frees > before.poisoned_frees, "the allocator under test is installed");
+    }
 }

@@ -4,18 +4,16 @@
 //! The limits are not performance bounds: they are tens to hundreds of times what the step takes,
 //! and only a stuck grace period or a dead callback worker gets near them.
 
-#![allow(dead_code, reason = "each test binary includes this file and uses the helpers it needs")]
-
 use std::thread;
 use std::time::{Duration, Instant};
 
 /// Long enough for any step of these tests on a loaded two-core machine, short enough that a
 /// hang fails the test in reasonable time.
-pub(crate) const HANG: Duration = Duration::from_secs(20);
+pub const HANG: Duration = Duration::from_secs(20);
 
 /// Waits until `done()` holds, looking every millisecond for at most `limit`; panics with
 /// `message` if it never does.
-pub(crate) fn wait_until(limit: Duration, message: &str, mut done: impl FnMut() -> bool) {
+pub fn wait_until(limit: Duration, message: &str, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + limit;
     while !done() {
         assert!(Instant::now() < deadline, "{message}");
@@ -26,7 +24,7 @@ pub(crate) fn wait_until(limit: Duration, message: &str, mut done: impl FnMut() 
 /// Waits for `handle` to finish, for at most `limit`; panics naming `what` if it does not.
 ///
 /// A thread that never finishes is left behind (it ends with the process).
-pub(crate) fn join_within<T>(handle: thread::JoinHandle<T>, limit: Duration, what: &str) -> T {
+pub fn join_within<T>(handle: thread::JoinHandle<T>, limit: Duration, what: &str) -> T {
     wait_until(limit, &format!("{what} did not finish within {limit:?}: it hangs"), || handle.is_finished());
     match handle.join() {
         Ok(value) => value,
@@ -37,7 +35,7 @@ pub(crate) fn join_within<T>(handle: thread::JoinHandle<T>, limit: Duration, wha
 /// Waits for `handle` to finish as long as `progress` keeps changing; panics naming `what` if it
 /// stays the same for `stall` while `handle` runs (for example: no callback has finished for
 /// seconds while the step waits for callbacks, so the callback worker is stuck or dead).
-pub(crate) fn join_while_progressing<T>(
+pub fn join_while_progressing<T>(
     handle: thread::JoinHandle<T>,
     stall: Duration,
     what: &str,
@@ -60,7 +58,7 @@ pub(crate) fn join_while_progressing<T>(
 }
 
 /// Runs `step` on a helper thread and waits for it as [`join_within`] does.
-pub(crate) fn finishes_within<T: Send + 'static>(
+pub fn finishes_within<T: Send + 'static>(
     limit: Duration,
     what: &str,
     step: impl FnOnce() -> T + Send + 'static,
