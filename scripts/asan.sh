@@ -48,13 +48,6 @@ leak:rcu_runtime::engine::panic::catch
 leak:grace_period_state::dropping_an_old_inside_a_section_panics_even_when_its_grace_period_has_elapsed
 # tests/rcu_pointer.rs drops an Rcu in place inside a leaked Box (the Box itself is the leak).
 leak:rcu_pointer::dropping_an_rcu_waits_for_a_reader_elsewhere
-# A panic payload whose own drop panics: the runtime drops payloads under a second catch_unwind
-# and leaks what that one catches (src/engine/panic.rs; RELIABILITY.md, soundness class 4). The
-# `PanicsOnDrop` payloads of src/engine/panic.rs's unit tests and tests/panic_payloads.rs do that.
-leak:PanicsOnDrop
-# tests/grace_period_state.rs drops an RcuOld inside a section (its grace period elapsed): the drop
-# panics and leaks the value, as in tests/misuse_panics.rs.
-leak:grace_period_state::dropping_an_old_inside_a_section_panics_even_when_its_grace_period_has_elapsed
 SUPP
 export LSAN_OPTIONS="suppressions=$suppressions${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 
