@@ -11,7 +11,9 @@
 
 use core::ops::{Deref, DerefMut};
 use core::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
+use std::sync::{PoisonError, TryLockError};
+
+use crate::engine::sync::{Mutex, MutexGuard};
 
 thread_local! {
     /// Its address identifies the current thread among the running ones. Const-initialized and

@@ -24,8 +24,8 @@
 //!   thread is the worker itself, it stays the worker and finishes its batch;
 //! - registers membarrier again for its new address space (or falls back to full fences).
 
+use super::sync::MutexGuard;
 use core::cell::RefCell;
-use std::sync::MutexGuard;
 use std::thread::Thread;
 
 use super::callbacks::Batch;

@@ -14,7 +14,7 @@
 
 use super::domain::Domain;
 use super::membarrier::{light_fence, light_fenced};
-use super::sync::{AtomicBool, AtomicUsize, Ordering};
+use super::sync::{AtomicBool, AtomicUsize, GP_LOOK, Ordering, READER_END};
 
 /// One level of nesting.
 pub(crate) const NEST_ONE: usize = 1;
@@ -150,7 +150,7 @@ impl ReaderNode {
             // fence the grace period issues after announcing it will sleep, see
             // `GpWaker::prepare_wait`).
             // INVARIANT: idle: 0, which `enter` recognises with one comparison.
-            light_fenced(ctr & FENCES_BIT != 0, || self.ctr.store(0, Ordering::Relaxed));
+            light_fenced(ctr & FENCES_BIT != 0, || self.ctr.store(0, READER_END));
             domain.waker.wake_if_waiting();
         } else {
             self.unlock_nested(ctr);
@@ -184,14 +184,14 @@ impl ReaderNode {
         // fence before the grace period's first look at the count, and with the one after
         // `GpWaker::prepare_wait`).
         // INVARIANT: same depth, phase and flavour; one more quiescent state.
-        light_fenced(ctr & FENCES_BIT != 0, || self.ctr.store(ctr.wrapping_add(QS_ONE), Ordering::Relaxed));
+        light_fenced(ctr & FENCES_BIT != 0, || self.ctr.store(ctr.wrapping_add(QS_ONE), READER_END));
         domain.waker.wake_if_waiting();
     }
 
     /// The quiescent-state count, for a grace period's first look at this reader.
     pub(crate) fn quiescent_states(&self) -> usize {
         // Relaxed: the grace period issued a heavy fence just before.
-        self.ctr.load(Ordering::Relaxed) & QS_MASK
+        self.ctr.load(GP_LOOK) & QS_MASK
     }
 
     /// Whether the owning thread is inside a critical section. Only meaningful on that thread.
@@ -226,7 +226,7 @@ impl ReaderNode {
     /// `seen` at the grace period's first look.
     pub(crate) fn state(&self, gp: usize, seen: usize) -> ReaderState {
         // Relaxed: the grace period brackets these loads with heavy fences.
-        let ctr = self.ctr.load(Ordering::Relaxed);
+        let ctr = self.ctr.load(GP_LOOK);
         if ctr & NEST_MASK == 0 {
             ReaderState::Idle
         } else if ctr & QS_MASK != seen {

@@ -11,7 +11,9 @@ use core::cell::{Cell, RefCell};
 use core::ffi::c_void;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
+
+use super::sync::{Mutex, MutexGuard};
 use std::thread::{self, Thread};
 
 use super::head::RcuHead;
