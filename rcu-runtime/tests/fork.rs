@@ -24,6 +24,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use rcu_runtime::{Rcu, defer_rcu, is_reading, rcu_barrier, read_lock, start_poll, stats, synchronize_rcu};
+use test_support::child::{Outcome, Reporter, spawn_child};
 use test_support::liveness::HANG;
 
 /// Held by each test for its whole run: a test's reader threads, inside a section or online,
@@ -107,59 +108,23 @@ fn child_step(step: Step, shared: &Rcu<Box<u64>>) -> bool {
     }
 }
 
-/// Marks a step that failed in the byte the child writes for it.
-const FAILED: u8 = 0x80;
-
-/// The child's whole life: every step, one byte on `progress` after each (the step's number,
-/// with [`FAILED`] set if its check did not hold), then `_exit`.
-fn child(progress: libc::c_int, shared: &Rcu<Box<u64>>, guard: rcu_runtime::Guard) -> ! {
+/// The child's whole life: every step, one progress line after each; the verdict names the
+/// steps that failed.
+fn child(report: &Reporter, shared: &Rcu<Box<u64>>, guard: rcu_runtime::Guard) -> Result<(), String> {
     // The section the forking thread held across the fork ends here too.
     drop(guard);
-    let mut status = 0;
+    let mut failed = Vec::new();
     for step in STEPS {
         let passed = std::panic::catch_unwind(|| child_step(step, shared)).unwrap_or(false);
+        report.line(&format!("{step:?}: {}", if passed { "passed" } else { "FAILED" }));
         if !passed {
-            status = 1;
+            failed.push(step);
         }
-        let byte = step as u8 | if passed { 0 } else { FAILED };
-        // SAFETY: `progress` is the write end of a pipe this process owns; the buffer is one live
-        // byte. A failed write only loses progress information.
-        unsafe { libc::write(progress, (&raw const byte).cast(), 1) };
     }
-    // SAFETY: `_exit` ends the process at once, without running the parent's atexit handlers or
-    // returning into the test harness, which only the parent may do.
-    unsafe { libc::_exit(status) }
-}
-
-/// Reads the bytes the child wrote for its steps from the read end of its progress pipe.
-fn step_reports(progress: libc::c_int) -> Vec<u8> {
-    let mut buf = [0_u8; 64];
-    // SAFETY: `progress` is the read end of a pipe this process owns, and `buf` is writable for
-    // its whole length. The child has exited or been killed, so the read does not block forever.
-    let n = unsafe { libc::read(progress, buf.as_mut_ptr().cast(), buf.len()) };
-    buf[..usize::try_from(n).unwrap_or(0)].to_vec()
-}
-
-/// Waits for `pid` for at most `limit`; kills it if it is still running then. `None` if it hung.
-fn wait_for_child(pid: libc::pid_t, limit: Duration) -> Option<libc::c_int> {
-    let deadline = Instant::now() + limit;
-    loop {
-        let mut status = 0;
-        // SAFETY: `pid` is our child; `status` is a live integer to write to.
-        let done = unsafe { libc::waitpid(pid, &raw mut status, libc::WNOHANG) };
-        assert!(done >= 0, "waitpid failed: {}", std::io::Error::last_os_error());
-        if done == pid {
-            return Some(status);
-        }
-        if Instant::now() >= deadline {
-            // SAFETY: `pid` is our child, which has not been reaped; the second waitpid reaps it.
-            unsafe {
-                libc::kill(pid, libc::SIGKILL);
-                libc::waitpid(pid, &raw mut status, 0);
-            }
-            return None;
-        }
-        thread::sleep(Duration::from_millis(2));
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("the child failed steps {failed:?} (and passed the others)"))
     }
 }
 
@@ -197,31 +162,14 @@ fn a_forked_child_can_use_rcu() {
     });
     let waiter = thread::spawn(synchronize_rcu);
 
-    let mut pipe = [0; 2];
-    // SAFETY: `pipe` is a live array of two descriptors for `pipe` to fill.
-    assert_eq!(unsafe { libc::pipe(pipe.as_mut_ptr()) }, 0, "pipe failed");
-    let [progress_read, progress_write] = pipe;
-    // SAFETY: the child runs only `child`, which ends with `_exit`; what it uses of the parent's
-    // state is what the runtime's fork handlers keep consistent, plus its own copies of memory.
-    let pid = unsafe { libc::fork() };
-    assert!(pid >= 0, "fork failed: {}", std::io::Error::last_os_error());
-    if pid == 0 {
-        // SAFETY: the read end belongs to the parent.
-        unsafe { libc::close(progress_read) };
-        child(progress_write, &shared, guard);
-    }
-    // SAFETY: the write end belongs to the child; closing ours lets reads see end of file.
-    unsafe { libc::close(progress_write) };
-    let status = wait_for_child(pid, HANG);
-    let reports = step_reports(progress_read);
-    // SAFETY: the read end is ours and no longer used.
-    unsafe { libc::close(progress_read) };
-    let failed: Vec<Step> =
-        STEPS.into_iter().filter(|&step| reports.contains(&(step as u8 | FAILED))).collect();
-    let last = reports.last().and_then(|&r| STEPS.into_iter().find(|&step| step as u8 == r & !FAILED));
+    let shared_in_child = Arc::clone(&shared);
+    // SAFETY: the child runs only `child`; what it uses of the parent's state is what the
+    // runtime's fork handlers keep consistent, plus its own copies of memory. The closure (and
+    // the guard it holds) is dropped in the parent as soon as the child is forked.
+    let child = unsafe { spawn_child(move |report| child(report, &shared_in_child, guard)) };
 
-    // The parent is unaffected: once its section ends, everything completes here too.
-    drop(guard);
+    // The parent is unaffected: once its section ends (the guard went with the closure),
+    // everything completes here too.
     idle.wait();
     for reader in readers {
         reader.join().expect("a reader failed");
@@ -234,19 +182,14 @@ fn a_forked_child_can_use_rcu() {
         "the parent ran its callbacks"
     );
 
-    let status =
-        status.unwrap_or_else(|| panic!("the child hung after step {last:?} (killed after {HANG:?})"));
-    assert!(
-        libc::WIFEXITED(status),
-        "the child died abnormally (wait status {status:#x}) after step {last:?}"
+    assert_eq!(
+        child.wait(HANG),
+        Outcome::Passed,
+        "the child (its last line, if it hung or died, names the step)"
     );
-    assert!(failed.is_empty(), "the child failed steps {failed:?} (and passed the others)");
-    assert_eq!(reports.len(), STEPS.len(), "the child reported every step");
-    assert_eq!(libc::WEXITSTATUS(status), 0);
 }
 
-/// What the child of the QSBR test checks, in order; the child exits with the number of the first
-/// check that failed, 0 if none did.
+/// What the child of the QSBR test checks, in order; its verdict names the checks that failed.
 #[derive(Clone, Copy, Debug)]
 #[repr(u8)]
 enum QsbrCheck {
@@ -284,66 +227,59 @@ fn a_forked_child_keeps_the_forking_threads_qsbr_reader_and_forgets_offline_ones
         })
     };
     offline.wait();
-    let mut reader = rcu_runtime::QsbrReader::register();
+    let reader = rcu_runtime::QsbrReader::register();
     assert_eq!(shared.dereference(reader.guard()).copied(), Some(7));
 
-    // SAFETY: the child runs only the checks below, which end with `_exit`; what it uses of the
-    // parent's state is what the runtime's fork handlers keep consistent.
-    let pid = unsafe { libc::fork() };
-    assert!(pid >= 0, "fork failed: {}", std::io::Error::last_os_error());
-    if pid == 0 {
-        let mut failed = 0;
-        let mut reader = Some(reader);
-        for check in QSBR_CHECKS {
-            let passed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match check {
-                QsbrCheck::StillOnline => reader.as_ref().is_some_and(|r| r.is_online()) && is_reading(),
-                QsbrCheck::ReadsThroughItsGuard => {
-                    reader.as_ref().and_then(|r| shared.dereference(r.guard()).copied()) == Some(7)
+    // SAFETY: the child runs only the checks below; what it uses of the parent's state is what
+    // the runtime's fork handlers keep consistent. The reader goes with the closure: in the
+    // parent it is dropped (taken offline and unregistered) as soon as the child is forked.
+    let child = unsafe {
+        spawn_child(move |_| {
+            let mut failed = Vec::new();
+            let mut reader = Some(reader);
+            for check in QSBR_CHECKS {
+                let passed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match check {
+                    QsbrCheck::StillOnline => reader.as_ref().is_some_and(|r| r.is_online()) && is_reading(),
+                    QsbrCheck::ReadsThroughItsGuard => {
+                        reader.as_ref().and_then(|r| shared.dereference(r.guard()).copied()) == Some(7)
+                    }
+                    QsbrCheck::HoldsGracePeriodsUpUntilItsQuiescentState => {
+                        // A thread of the child waits for a grace period: the reader, online, is
+                        // still registered in the child, so the wait lasts until its quiescent state.
+                        let done = Arc::new(AtomicBool::new(false));
+                        let waiter = {
+                            let done = Arc::clone(&done);
+                            thread::spawn(move || {
+                                synchronize_rcu();
+                                done.store(true, Ordering::SeqCst);
+                            })
+                        };
+                        thread::sleep(Duration::from_millis(50));
+                        let held_up = !done.load(Ordering::SeqCst);
+                        reader.as_mut().map(rcu_runtime::QsbrReader::quiescent_state);
+                        waiter.join().is_ok() && held_up && done.load(Ordering::SeqCst)
+                    }
+                    QsbrCheck::SynchronizesOffline => {
+                        reader.as_mut().map(rcu_runtime::QsbrReader::synchronize_rcu).is_some()
+                    }
+                    QsbrCheck::SynchronizesAfterDroppingIt => {
+                        drop(reader.take());
+                        synchronize_rcu();
+                        !is_reading()
+                    }
+                }))
+                .unwrap_or(false);
+                if !passed {
+                    failed.push(check);
                 }
-                QsbrCheck::HoldsGracePeriodsUpUntilItsQuiescentState => {
-                    // A thread of the child waits for a grace period: the reader, online, is
-                    // still registered in the child, so the wait lasts until its quiescent state.
-                    let done = Arc::new(AtomicBool::new(false));
-                    let waiter = {
-                        let done = Arc::clone(&done);
-                        thread::spawn(move || {
-                            synchronize_rcu();
-                            done.store(true, Ordering::SeqCst);
-                        })
-                    };
-                    thread::sleep(Duration::from_millis(50));
-                    let held_up = !done.load(Ordering::SeqCst);
-                    reader.as_mut().map(rcu_runtime::QsbrReader::quiescent_state);
-                    waiter.join().is_ok() && held_up && done.load(Ordering::SeqCst)
-                }
-                QsbrCheck::SynchronizesOffline => {
-                    reader.as_mut().map(rcu_runtime::QsbrReader::synchronize_rcu).is_some()
-                }
-                QsbrCheck::SynchronizesAfterDroppingIt => {
-                    drop(reader.take());
-                    synchronize_rcu();
-                    !is_reading()
-                }
-            }))
-            .unwrap_or(false);
-            if !passed && failed == 0 {
-                failed = check as libc::c_int;
             }
-        }
-        // SAFETY: `_exit` ends the child at once, without returning into the test harness.
-        unsafe { libc::_exit(failed) }
-    }
-    let status = wait_for_child(pid, HANG);
+            if failed.is_empty() { Ok(()) } else { Err(format!("the child failed checks {failed:?}")) }
+        })
+    };
 
     // The parent is unaffected (its grace periods wait for the other reader until it is gone).
     release.wait();
     other.join().expect("the other QSBR thread failed");
-    reader.synchronize_rcu();
-    drop(reader);
-
-    let status = status.unwrap_or_else(|| panic!("the child hung (killed after {HANG:?})"));
-    assert!(libc::WIFEXITED(status), "the child died abnormally (wait status {status:#x})");
-    let failed = libc::WEXITSTATUS(status);
-    let check = QSBR_CHECKS.into_iter().find(|&c| c as libc::c_int == failed);
-    assert_eq!(failed, 0, "the child failed check {check:?}");
+    synchronize_rcu();
+    assert_eq!(child.wait(HANG), Outcome::Passed);
 }
