@@ -3,13 +3,16 @@
 //! names no reader that is not holding it up.
 
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Barrier, Mutex, PoisonError};
+use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use rcu_runtime::config::{StallReport, set_stall_handler, set_stall_timeout};
 use rcu_runtime::{read_lock, synchronize_rcu};
 use test_support::liveness::{HANG, join_within};
+// A lock ThreadSanitizer can follow (`scripts/tsan.sh`): the handler runs on the grace period's
+// thread, the test reads the reports on its own.
+use test_support::sync::Mutex;
 
 const STALL_TIMEOUT: Duration = Duration::from_millis(50);
 const HOLDER: &str = "holds-a-guard";
@@ -19,11 +22,11 @@ const IDLE: &str = "idle-reader";
 static REPORTS: Mutex<Vec<StallReport>> = Mutex::new(Vec::new());
 
 fn record(report: &StallReport) {
-    REPORTS.lock().unwrap_or_else(PoisonError::into_inner).push(report.clone());
+    REPORTS.lock().push(report.clone());
 }
 
 fn reports() -> Vec<StallReport> {
-    REPORTS.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    REPORTS.lock().clone()
 }
 
 /// Starts a named thread that registers as a reader, optionally stays inside a section, stores
