@@ -22,16 +22,9 @@ use crate::writer_lock::WriterGuard;
 /// # Examples
 ///
 /// ```
-/// # use rcu_runtime::{read_lock, Field, HasField, HasRcuLinks, RcuLinks, RcuList};
-/// # struct Item { links: RcuLinks, n: u8 }
-/// # // SAFETY: the type and offset of `Item::links`.
-/// # unsafe impl HasField<Field<0>> for Item { type Type = RcuLinks; const OFFSET: usize = core::mem::offset_of!(Item, links); }
-/// # // SAFETY: through the `HasField` impl.
-/// # unsafe impl HasRcuLinks for Item {
-/// #     fn raw_get_rcu_links(this: *mut Self) -> *mut RcuLinks { <Self as HasField<Field<0>>>::raw_get_field(this) }
-/// #     // SAFETY: forwarded.
-/// #     unsafe fn rcu_links_container_of(l: *mut RcuLinks) -> *mut Self { unsafe { <Self as HasField<Field<0>>>::field_container_of(l) } }
-/// # }
+/// # use rcu_runtime::{read_lock, RcuLinks, RcuList, RcuProtected};
+/// # #[derive(RcuProtected)]
+/// # struct Item { #[rcu_links] links: RcuLinks, n: u8 }
 /// let list = RcuList::new();
 /// list.push_back(Box::new(Item { links: RcuLinks::new(), n: 1 }));
 /// list.push_back(Box::new(Item { links: RcuLinks::new(), n: 3 }));
@@ -70,16 +63,9 @@ impl<'a, T: HasRcuLinks + 'static> Cursor<'a, T> {
     /// # Examples
     ///
     /// ```
-    /// # use rcu_runtime::{Field, HasField, HasRcuLinks, RcuLinks, RcuList};
-    /// # struct Item { links: RcuLinks, n: u8 }
-    /// # // SAFETY: the type and offset of `Item::links`.
-    /// # unsafe impl HasField<Field<0>> for Item { type Type = RcuLinks; const OFFSET: usize = core::mem::offset_of!(Item, links); }
-    /// # // SAFETY: through the `HasField` impl.
-    /// # unsafe impl HasRcuLinks for Item {
-    /// #     fn raw_get_rcu_links(this: *mut Self) -> *mut RcuLinks { <Self as HasField<Field<0>>>::raw_get_field(this) }
-    /// #     // SAFETY: forwarded.
-    /// #     unsafe fn rcu_links_container_of(l: *mut RcuLinks) -> *mut Self { unsafe { <Self as HasField<Field<0>>>::field_container_of(l) } }
-    /// # }
+    /// # use rcu_runtime::{RcuLinks, RcuList, RcuProtected};
+    /// # #[derive(RcuProtected)]
+    /// # struct Item { #[rcu_links] links: RcuLinks, n: u8 }
     /// let list = RcuList::new();
     /// list.push_back(Box::new(Item { links: RcuLinks::new(), n: 5 }));
     /// let cursor = list.cursor();
@@ -100,16 +86,9 @@ impl<'a, T: HasRcuLinks + 'static> Cursor<'a, T> {
     /// # Examples
     ///
     /// ```
-    /// # use rcu_runtime::{Field, HasField, HasRcuLinks, RcuLinks, RcuList};
-    /// # struct Item { links: RcuLinks }
-    /// # // SAFETY: the type and offset of `Item::links`.
-    /// # unsafe impl HasField<Field<0>> for Item { type Type = RcuLinks; const OFFSET: usize = 0; }
-    /// # // SAFETY: through the `HasField` impl.
-    /// # unsafe impl HasRcuLinks for Item {
-    /// #     fn raw_get_rcu_links(this: *mut Self) -> *mut RcuLinks { <Self as HasField<Field<0>>>::raw_get_field(this) }
-    /// #     // SAFETY: forwarded.
-    /// #     unsafe fn rcu_links_container_of(l: *mut RcuLinks) -> *mut Self { unsafe { <Self as HasField<Field<0>>>::field_container_of(l) } }
-    /// # }
+    /// # use rcu_runtime::{RcuLinks, RcuList, RcuProtected};
+    /// # #[derive(RcuProtected)]
+    /// # struct Item { #[rcu_links] links: RcuLinks }
     /// let list = RcuList::new();
     /// list.push_back(Box::new(Item { links: RcuLinks::new() }));
     /// let mut cursor = list.cursor();
@@ -131,16 +110,9 @@ impl<'a, T: HasRcuLinks + 'static> Cursor<'a, T> {
     /// # Examples
     ///
     /// ```
-    /// # use rcu_runtime::{Field, HasField, HasRcuLinks, RcuLinks, RcuList};
-    /// # struct Item { links: RcuLinks, n: u8 }
-    /// # // SAFETY: the type and offset of `Item::links`.
-    /// # unsafe impl HasField<Field<0>> for Item { type Type = RcuLinks; const OFFSET: usize = core::mem::offset_of!(Item, links); }
-    /// # // SAFETY: through the `HasField` impl.
-    /// # unsafe impl HasRcuLinks for Item {
-    /// #     fn raw_get_rcu_links(this: *mut Self) -> *mut RcuLinks { <Self as HasField<Field<0>>>::raw_get_field(this) }
-    /// #     // SAFETY: forwarded.
-    /// #     unsafe fn rcu_links_container_of(l: *mut RcuLinks) -> *mut Self { unsafe { <Self as HasField<Field<0>>>::field_container_of(l) } }
-    /// # }
+    /// # use rcu_runtime::{RcuLinks, RcuList, RcuProtected};
+    /// # #[derive(RcuProtected)]
+    /// # struct Item { #[rcu_links] links: RcuLinks, n: u8 }
     /// let list = RcuList::new();
     /// list.push_back(Box::new(Item { links: RcuLinks::new(), n: 1 }));
     /// let mut cursor = list.cursor();
@@ -173,16 +145,9 @@ impl<'a, T: HasRcuLinks + 'static> Cursor<'a, T> {
     /// # Examples
     ///
     /// ```
-    /// # use rcu_runtime::{read_lock, Field, HasField, HasRcuLinks, RcuLinks, RcuList};
-    /// # struct Item { links: RcuLinks, n: u8 }
-    /// # // SAFETY: the type and offset of `Item::links`.
-    /// # unsafe impl HasField<Field<0>> for Item { type Type = RcuLinks; const OFFSET: usize = core::mem::offset_of!(Item, links); }
-    /// # // SAFETY: through the `HasField` impl.
-    /// # unsafe impl HasRcuLinks for Item {
-    /// #     fn raw_get_rcu_links(this: *mut Self) -> *mut RcuLinks { <Self as HasField<Field<0>>>::raw_get_field(this) }
-    /// #     // SAFETY: forwarded.
-    /// #     unsafe fn rcu_links_container_of(l: *mut RcuLinks) -> *mut Self { unsafe { <Self as HasField<Field<0>>>::field_container_of(l) } }
-    /// # }
+    /// # use rcu_runtime::{read_lock, RcuLinks, RcuList, RcuProtected};
+    /// # #[derive(RcuProtected)]
+    /// # struct Item { #[rcu_links] links: RcuLinks, n: u8 }
     /// let list = RcuList::new();
     /// list.push_back(Box::new(Item { links: RcuLinks::new(), n: 1 }));
     /// let mut cursor = list.cursor();
@@ -213,16 +178,9 @@ impl<'a, T: HasRcuLinks + 'static> Cursor<'a, T> {
     /// # Examples
     ///
     /// ```
-    /// # use rcu_runtime::{read_lock, Field, HasField, HasRcuLinks, RcuLinks, RcuList};
-    /// # struct Item { links: RcuLinks, n: u8 }
-    /// # // SAFETY: the type and offset of `Item::links`.
-    /// # unsafe impl HasField<Field<0>> for Item { type Type = RcuLinks; const OFFSET: usize = core::mem::offset_of!(Item, links); }
-    /// # // SAFETY: through the `HasField` impl.
-    /// # unsafe impl HasRcuLinks for Item {
-    /// #     fn raw_get_rcu_links(this: *mut Self) -> *mut RcuLinks { <Self as HasField<Field<0>>>::raw_get_field(this) }
-    /// #     // SAFETY: forwarded.
-    /// #     unsafe fn rcu_links_container_of(l: *mut RcuLinks) -> *mut Self { unsafe { <Self as HasField<Field<0>>>::field_container_of(l) } }
-    /// # }
+    /// # use rcu_runtime::{read_lock, RcuLinks, RcuList, RcuProtected};
+    /// # #[derive(RcuProtected)]
+    /// # struct Item { #[rcu_links] links: RcuLinks, n: u8 }
     /// let list = RcuList::new();
     /// let mut cursor = list.cursor(); // empty: at the end
     /// cursor.insert_before(Box::new(Item { links: RcuLinks::new(), n: 1 }));
