@@ -36,8 +36,8 @@
 //!
 //! One rule decides every `Send` and `Sync` below: a borrow handed out under a [`Guard`]
 //! ([`Rcu::dereference`], the view of an [`RcuMutex`], [`RcuMap::keys`] and
-//! [`RcuMap::load_rcu`], [`RcuBox::with_rcu`]) lives as long as the guard, not as long as its
-//! owner. The owner may be moved to another thread while the borrow lives, and the receiving
+//! [`RcuMap::load_rcu`], [`RcuBox::with_rcu`], [`RcuList::iter`], [`RcuHashMap::get`] and
+//! [`RcuHashMap::iter`]) lives as long as the guard, not as long as its owner. The owner may be moved to another thread while the borrow lives, and the receiving
 //! thread may then read the same value. So an owner is `Send` only when what its readers borrow
 //! is `Sync` (as `Arc<T>` needs `T: Send + Sync`), and `Sync` only when that is `Sync`; owning a
 //! value that may be dropped on another thread adds `Send`.
@@ -50,12 +50,16 @@
 //! | [`RcuOld<P>`](RcuOld) | `P: Send` | always | it gives the value back only after a grace period, when no reader borrows it; `&RcuOld` gives nothing |
 //! | [`RcuBox<T>`](RcuBox) (`T: Send`) | `T: Sync` | `T: Sync` | the worker drops the `T`; borrows from `with_rcu` outlive a move of the box |
 //! | [`RcuMap<K, P>`](RcuMap) | `K`, `P`: `Send + Sync` | `K`, `P`: `Send + Sync` | updaters on any thread move keys and values in and out; readers' keys and values outlive a move of the map |
+//! | [`RcuList<T>`](RcuList) | `T: Send + Sync` | `T: Send + Sync` | updaters on any thread add nodes and take removed ones back; readers' `&T` outlive a move of the list |
+//! | [`RcuHashMap<K, V, S>`](RcuHashMap) | `K`, `V`: `Send + Sync`; `S: Send` | `K`, `V`: `Send + Sync`; `S: Sync` | updaters on any thread move entries in, removed ones are dropped on the worker; readers' `&K`, `&V` outlive a move of the map; readers on every thread hash with `&S` |
+//! | [`ListIter<'_, T>`](ListIter), [`HashMapIter<'_, K, V>`](HashMapIter) | `T: Sync` (`K`, `V`: `Sync`) | the same | like `&T`: they lend what they yield, within the guard's borrow |
+//! | [`Cursor<'_, T>`](Cursor) | never | `T: Sync` | it holds the list's lock, released on the thread that took it; `&Cursor` lends `&T` |
 //! | [`RcuMutex<T>`](RcuMutex) | `T: Send`, `#[rcu]` pointees `Sync` | the same | lock holders on any thread use the `T`; readers share the `#[rcu]` fields, and their borrows outlive a move of the mutex |
 //! | [`RcuMutexGuard<'_, T>`](RcuMutexGuard) | never | `T: Sync` and `RcuMutex<T>: Sync` | the lock is released on the thread that took it; `&guard` gives `&T` |
 //! | the derived view (`{Struct}View<'_>`) | `#[rcu]` pointees `Sync` | the same | it lends `&Rcu<P>` for the `#[rcu]` fields and nothing else |
 //! | the derived projections | each projected field is | each projected field is | they are structs of `RcuMut`, `Pin<&mut F>`, `&mut F`, `Pin<&F>` and `&F` |
 //! | [`RcuMut<'_, Rcu<P>>`](RcuMut) | `P: Send + Sync` | `P: Sync` | as `Pin<&mut Rcu<P>>`: the updater's borrows of the current value outlive a hand-over |
-//! | [`RcuHead`] | always | always | it holds no data of its own and `&RcuHead` offers nothing |
+//! | [`RcuHead`], [`RcuLinks`] | always | always | they hold no data of their own and offer nothing through `&` |
 //! | [`GpState`] | always | always | a number; grace periods are process-wide |
 //! | [`Stats`], [`Field<N>`](Field), [`config::BarrierMode`], [`config::AlreadyStarted`], [`config::StallReport`] | always | always | plain data |
 //!
@@ -66,8 +70,9 @@
 //! than `&P` (the trait's contract), which is why the containers ask `P: Sync` of what readers
 //! share. What runs or is dropped on the callback worker needs `Send + 'static`:
 //! [`defer_rcu`]'s closure, [`RcuOld::defer_drop`]'s pointer, [`RcuOld::drop_async`]'s `T`, an
-//! [`RcuBox`]'s value. Each "not `Send`/`Sync` unless" above has a compile-fail case in
-//! `ui-tests/tests/ui/send_sync/` (and `guard/`, `qsbr/`, `mutex/`), next to a passing twin.
+//! [`RcuBox`]'s value, a removed [`RcuHashMap`] entry. Each "not `Send`/`Sync` unless" above has
+//! a compile-fail case in `ui-tests/tests/ui/send_sync/` (and `guard/`, `qsbr/`, `mutex/`,
+//! `collections/`), next to a passing twin.
 //!
 //! # The book
 //!

@@ -719,6 +719,11 @@ where
 /// assert_eq!(iter.next(), None);
 /// ```
 ///
+/// # Send and Sync
+///
+/// Like `(&'g K, &'g V)`, an `Iter` is `Send` and `Sync` when `K: Sync` and `V: Sync`: it
+/// gives those borrows on whatever thread walks it, within the guard's borrow.
+///
 /// # Invariants
 ///
 /// `table` (until exhausted) is a table reached inside the section that `'g` borrows, `bucket`
@@ -729,6 +734,21 @@ pub struct Iter<'g, K, V> {
     bucket: usize,
     node: *mut RawNode<K, V>,
     _borrows: PhantomData<(&'g K, &'g V)>,
+}
+
+// SAFETY: an `Iter` gives `&'g K` and `&'g V` and otherwise only loads pointers (atomics) of
+// tables and nodes that stay alive for `'g` (invariant), whichever thread loads them within
+// `'g`: the grace period that frees them waits for the end of the guard's section, which comes
+// after `'g`. So it may move when those borrows may: `K: Sync`, `V: Sync`.
+unsafe impl<K: Sync, V: Sync> Send for Iter<'_, K, V> {}
+// SAFETY: `&Iter` gives a clone of it (`Clone`), as sendable as the iterator (above).
+unsafe impl<K: Sync, V: Sync> Sync for Iter<'_, K, V> {}
+
+impl<K, V> Clone for Iter<'_, K, V> {
+    fn clone(&self) -> Self {
+        // INVARIANT: the same position, reached in the same section.
+        Self { table: self.table, bucket: self.bucket, node: self.node, _borrows: PhantomData }
+    }
 }
 
 impl<'g, K, V> Iterator for Iter<'g, K, V> {

@@ -493,6 +493,12 @@ impl<T: HasRcuLinks + fmt::Debug> fmt::Debug for RcuList<T> {
 /// assert_eq!(iter.count(), 0);
 /// ```
 ///
+/// # Send and Sync
+///
+/// Like `&'g T` (and std's `slice::Iter`), an `Iter` is `Send` and `Sync` when `T: Sync`: it
+/// gives `&'g T` on whatever thread walks it, and it lives no longer than the guard's borrow,
+/// so a scoped thread may finish the walk while the guard's section keeps the nodes alive.
+///
 /// # Invariants
 ///
 /// `next` is null or the links of a node reached inside the read-side critical section that
@@ -500,6 +506,22 @@ impl<T: HasRcuLinks + fmt::Debug> fmt::Debug for RcuList<T> {
 pub struct Iter<'g, T: HasRcuLinks> {
     next: *mut RcuLinks,
     _borrows: PhantomData<&'g T>,
+}
+
+// SAFETY: an `Iter` gives `&'g T` and otherwise only loads the `next` pointers of nodes (atomics)
+// that stay alive for `'g` (invariant); which thread loads them does not matter, since a thread
+// that walks the iterator does so within `'g`, that is before the guard's section ends, and the
+// grace period that frees a node waits for that end. So it may move to another thread when
+// `&'g T` may: `T: Sync`.
+unsafe impl<T: HasRcuLinks + Sync> Send for Iter<'_, T> {}
+// SAFETY: `&Iter` gives a clone of it (`Clone`), which is as sendable as the iterator (above).
+unsafe impl<T: HasRcuLinks + Sync> Sync for Iter<'_, T> {}
+
+impl<T: HasRcuLinks> Clone for Iter<'_, T> {
+    fn clone(&self) -> Self {
+        // INVARIANT: the same node, reached in the same section.
+        Self { next: self.next, _borrows: PhantomData }
+    }
 }
 
 impl<'g, T: HasRcuLinks> Iterator for Iter<'g, T> {
