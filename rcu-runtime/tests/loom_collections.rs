@@ -1,6 +1,5 @@
 //! Loom models of the collections' protocols: the list's insert, remove and replace against a
-//! traversing reader, one hash-table resize step (a bucket migration) against lookups, and the
-//! hash table's batches of unlinked nodes, filled by an updater while the flusher seals them.
+//! traversing reader, and one hash-table resize step (a bucket migration) against lookups.
 //!
 //! Run with
 //! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p rcu-runtime --no-default-features --test loom_collections --release`.
@@ -13,7 +12,7 @@ use loom::cell::UnsafeCell;
 use loom::sync::Arc;
 use loom::thread;
 use rcu_runtime::__loom::{Domain, ReaderNode};
-use rcu_runtime::__loom_collections::{Append, BATCH, Batch, RawList, RawNode, RawTable, RcuLinks};
+use rcu_runtime::__loom_collections::{RawList, RawNode, RawTable, RcuLinks};
 
 const POISON: usize = 0xdead;
 
@@ -222,60 +221,5 @@ fn a_bucket_migration_never_hides_a_present_key_from_a_lookup() {
             old.free();
             new.free();
         }
-    });
-}
-
-/// The batch race: an updater appends nodes (starting a new batch whenever the old one is
-/// sealed, and sealing one it fills) while the flusher seals the first batch. Every node ends
-/// with exactly one owner, the updater's sealed batches or the flusher's, and each owner reads
-/// the nodes its seal counted (loom checks each read against the write of the slot).
-#[test]
-fn every_node_of_a_batch_goes_to_exactly_one_sealer() {
-    assert_eq!(BATCH, 2);
-    loom::model(|| {
-        let first = Arc::new(Batch::<usize>::new());
-        let flusher = {
-            let first = Arc::clone(&first);
-            thread::spawn(move || {
-                let count = first.seal()?;
-                // SAFETY: we sealed it: the first `count` slots are ours.
-                Some((0..count).map(|i| unsafe { first.node(i) } as usize).collect::<Vec<_>>())
-            })
-        };
-        // The updater: three nodes (named by non-null fake addresses), under the "stripe lock"
-        // (this thread alone appends).
-        let mut mine = Vec::new();
-        let mut batch = Arc::clone(&first);
-        for node in [8_usize, 16, 24] {
-            let mut node = node as *mut usize;
-            loop {
-                // SAFETY: the only appender; the "node" is an address nobody dereferences.
-                match unsafe { batch.append(node) } {
-                    Append::Added => break,
-                    Append::Full => {
-                        if let Some(count) = batch.seal() {
-                            // SAFETY: we sealed it: the first `count` slots are ours.
-                            mine.extend((0..count).map(|i| unsafe { batch.node(i) } as usize));
-                        }
-                        batch = Arc::new(Batch::new());
-                        break;
-                    }
-                    Append::Sealed(back) => {
-                        batch = Arc::new(Batch::new());
-                        node = back;
-                    }
-                }
-            }
-        }
-        // Whatever is left in the last batch is sealed by its own flusher later; do it here.
-        if let Some(count) = batch.seal() {
-            // SAFETY: as above.
-            mine.extend((0..count).map(|i| unsafe { batch.node(i) } as usize));
-        }
-        let flushed = flusher.join().unwrap();
-        let mut all = mine;
-        all.extend(flushed.into_iter().flatten());
-        all.sort_unstable();
-        assert_eq!(all, [8, 16, 24], "a node lost or owned twice");
     });
 }

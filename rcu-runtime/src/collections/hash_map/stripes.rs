@@ -204,6 +204,20 @@ impl<K, V> Local<K, V> {
     }
 }
 
+impl<K, V> Local<K, V> {
+    /// The flusher's step, under the stripe lock: takes the batch out if it is still batch
+    /// `generation` (the one the flusher was queued for), not handed over since.
+    fn flush(&mut self, generation: u64) -> Option<Box<Batch<K, V>>> {
+        if self.generation != generation {
+            return None;
+        }
+        let batch = self.retired.take()?;
+        // INVARIANT: the batch leaves, counted.
+        self.generation += 1;
+        Some(batch)
+    }
+}
+
 impl<K, V> Drop for Local<K, V> {
     fn drop(&mut self) {
         // `retired` is empty: every batch is taken by its flusher, which holds the map's shared
@@ -229,15 +243,12 @@ impl<K: Send + 'static, V: Send + 'static> Retired<K, V> {
                 defer_rcu(move || {
                     let mut local =
                         shared.stripes[stripe].lock.lock("the RcuHashMap flusher", REENTRY_ADVICE);
-                    if local.generation != generation {
-                        return;
-                    }
-                    let Some(batch) = local.retired.take() else { return };
-                    // INVARIANT: the batch leaves, counted.
-                    local.generation += 1;
+                    let batch = local.flush(generation);
                     drop(local);
-                    // SAFETY: the batch was this stripe's: unlinked nodes, ours now.
-                    unsafe { hand_over(&shared, batch) };
+                    if let Some(batch) = batch {
+                        // SAFETY: the batch was this stripe's: unlinked nodes, ours now.
+                        unsafe { hand_over(&shared, batch) };
+                    }
                 });
             }
             // SAFETY: the batch was this stripe's: unlinked nodes, ours now.
@@ -274,6 +285,48 @@ mod tests {
     /// A stripe's lock, counter and batches share one cache line: an update touches one line
     /// of its stripe, not two (which costs a transfer between cores when two updaters alternate
     /// on a stripe).
+    fn local() -> Local<u8, u8> {
+        Local { retired: None, reuse: None, buffer: None, generation: 0 }
+    }
+
+    /// Retires a fresh node holding `n`, standing for an unlinked one.
+    fn retire(local: &mut Local<u8, u8>, n: usize) -> Retired<u8, u8> {
+        let node = NonNull::from(Box::leak(Box::new(RawNode::new(n as u8, 0))));
+        // SAFETY: the node is a leaked box, ours, that no reader can reach; `free` frees it.
+        unsafe { local.retire(node) }
+    }
+
+    /// Frees the nodes of a batch that left; returns their keys.
+    fn free(batch: &Batch<u8, u8>) -> Vec<usize> {
+        batch
+            .as_slice()
+            .iter()
+            // SAFETY: the tests' nodes are leaked boxes, freed once, here.
+            .map(|&n| usize::from(unsafe { Box::from_raw(n.as_ptr()) }.key))
+            .collect()
+    }
+
+    #[test]
+    fn a_batch_leaves_once_full_or_flushed_and_a_stale_flusher_takes_nothing() {
+        let mut local = local();
+        assert!(matches!(retire(&mut local, 0), Retired::Started { generation: 0 }));
+        for n in 1..BATCH - 1 {
+            assert!(matches!(retire(&mut local, n), Retired::Kept));
+        }
+        let Retired::Full(full) = retire(&mut local, BATCH - 1) else { panic!("the batch is full") };
+        assert_eq!(free(&full), (0..BATCH).collect::<Vec<_>>());
+        // The first batch's flusher comes too late: it was handed over.
+        assert!(local.flush(0).is_none());
+        // The next batch is flushed half-full by its own flusher, once.
+        assert!(matches!(retire(&mut local, 100), Retired::Started { generation: 1 }));
+        assert!(matches!(retire(&mut local, 101), Retired::Kept));
+        assert_eq!(free(&local.flush(1).expect("still the same batch")), [100, 101]);
+        assert!(local.flush(1).is_none());
+        // And the batch after starts a generation of its own.
+        assert!(matches!(retire(&mut local, 102), Retired::Started { generation: 2 }));
+        assert_eq!(free(&local.flush(2).expect("still the same batch")), [102]);
+    }
+
     #[test]
     fn a_stripe_fits_one_cache_line() {
         assert!(core::mem::size_of::<Stripe<u64, u64>>() <= 64);
