@@ -27,6 +27,26 @@
 //! and report quiescent states, liburcu's QSBR flavour with the borrow checker enforcing its
 //! rule.
 //!
+//! Most RCU-protected data is a collection rather than one pointer, and the crate has three
+//! (their chapter in the book compares them): [`RcuList`], the kernel's intrusive `list_*_rcu`
+//! (the node type marks its [`RcuLinks`] field `#[rcu_links]` under
+//! `#[derive(RcuProtected)]`); [`RcuHashMap`], a hash map that grows and shrinks by itself while
+//! lookups go on without locks or atomic read-modify-writes (after the kernel's rhashtable and
+//! liburcu's rculfhash); and [`RcuMap`], a small ordered copy-on-write map. Readers pass a guard
+//! and get borrows that live as long as it; updaters go through `&self`, from any thread, and
+//! never wait for readers:
+//!
+//! ```
+//! use rcu_runtime::{read_lock, RcuHashMap};
+//!
+//! let sessions = RcuHashMap::new();
+//! sessions.insert(7_u64, String::from("alice"));
+//! let guard = read_lock();
+//! let name = sessions.get(&7, &guard).expect("present"); // no lock
+//! assert!(sessions.remove(&7)); // unlinked now, freed after a grace period...
+//! assert_eq!(name, "alice"); // ...so the reader's borrow is still good
+//! ```
+//!
 //! The engine follows liburcu's memb flavour: per-thread counters, a phase-flipping global
 //! counter, and `membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)` on the grace-period side (full
 //! fences when membarrier is not available, see [`config`]). Callbacks run on a worker thread in
@@ -79,10 +99,11 @@
 //! The tutorial lives in the repository's `book/` directory (`mdbook build book`, or read the
 //! Markdown in `book/src/`); every Rust block in it is compiled and run by `cargo test`. It goes
 //! from what RCU is to readers and guards (and QSBR readers), updaters and `Pin`, grace periods,
-//! [`RcuHead`] and `#[derive(RcuProtected)]`, field projection through [`RcuMutex`], what the
-//! compiler rejects and why, the derive's expanded code, performance against liburcu,
-//! crossbeam-epoch, arc-swap and `RwLock`, porting kernel code, and pitfalls (stalls, leaked
-//! guards, blocking callbacks, `fork`).
+//! [`RcuHead`] and `#[derive(RcuProtected)]`, field projection through [`RcuMutex`], the RCU
+//! collections, what the compiler rejects and why, thread safety, the derive's expanded code,
+//! performance against liburcu, crossbeam-epoch, arc-swap and `RwLock` (and of the collections
+//! against std's `HashMap`, papaya, dashmap and scc), porting kernel code, and pitfalls (stalls,
+//! leaked guards, blocking callbacks, `fork`).
 
 #![cfg_attr(
     loom,
