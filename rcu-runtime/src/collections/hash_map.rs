@@ -104,7 +104,8 @@ const MIGRATION_CHUNK: usize = 64;
 /// - Every node reachable from a bucket of these tables is a live `RawNode<K, V>` leaked from a
 ///   `Box` and owned by the map, in exactly one chain: the bucket `index(hash(key))` of the
 ///   first table on the `next_table` path whose progress has not passed that index. A node that
-///   is unlinked is freed only after a grace period.
+///   is unlinked goes, under the same stripe lock, into that stripe's batch (`stripes.rs`), which
+///   frees it (or reuses its memory) only after a grace period that starts after the unlinking.
 /// - The stripe counts add up to the number of nodes; each changes only under its lock.
 pub struct RcuHashMap<K, V, S = RandomState> {
     table: AtomicPtr<Header>,
