@@ -50,7 +50,7 @@ const MIGRATION_CHUNK: usize = 64;
 /// by a callback queued when it was started, so a removed entry is dropped within about two
 /// grace periods even if its stripe sees no more updates ([`rcu_barrier`](crate::rcu_barrier)
 /// waits for it). The worker drops the keys and values and gives the nodes' memory back to the
-/// map (up to 16 384 nodes' worth), where inserts reuse it: a map that removes and inserts at
+/// map (up to 65 536 nodes' worth), where inserts reuse it: a map that removes and inserts at
 /// the same rate allocates almost nothing. Pending frees are bounded by the engine's
 /// backpressure on callbacks, counted in batches (an updater that is not itself inside a
 /// read-side critical section waits when too many are pending).

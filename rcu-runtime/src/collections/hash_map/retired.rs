@@ -40,9 +40,10 @@ struct Kept<K, V> {
 unsafe impl<K, V> Send for Kept<K, V> {}
 
 /// The most nodes whose memory a map keeps for reuse; the memory of more is freed. The callback
-/// worker hands batches back in bursts, one per round of callbacks (about a millisecond): the
+/// worker hands batches back in bursts, one per round of callbacks (a millisecond or more): the
 /// limit is above what a round brings at ten million removals a second, and a map that only
-/// shrinks keeps no more than this much memory it does not use (384 KiB for `u64 → u64`).
+/// shrinks keeps no more than this much memory it does not use (2 MiB for `u64 → u64`, whose
+/// nodes take 32 bytes; dropping the map frees it).
 const MAX_SPARE_NODES: usize = 65_536;
 
 impl<K, V> Spare<K, V> {
