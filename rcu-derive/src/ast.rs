@@ -2,7 +2,8 @@
 //! each field's kind resolved from its attributes.
 //!
 //! Reading the input never fails: attribute mistakes are recorded in [`Errors`] and resolved in
-//! the obvious way (an extra attribute is ignored, a second `#[rcu_head]` is a plain field), so
+//! the obvious way (an extra attribute is ignored, a second `#[rcu_head]` or `#[rcu_links]` is a
+//! plain field), so
 //! the expansion goes ahead and the user sees one error per mistake. An enum or a union is read
 //! too, without fields, so that [`crate::valid`] can reject it and [`crate::fallback`] can still
 //! emit its stub from the parsed options.
@@ -13,7 +14,7 @@ use syn::{
     Attribute, Data, DeriveInput, Fields, Generics, Ident, Index, Member, Path, Token, Type, Visibility,
 };
 
-use crate::attr::{self, Container, FieldAttrs, PIN, RCU, RCU_HEAD};
+use crate::attr::{self, Container, FieldAttrs, PIN, RCU, RCU_HEAD, RCU_LINKS};
 use crate::error::Errors;
 
 /// The item being derived for.
@@ -77,6 +78,8 @@ pub(crate) enum FieldKind {
     Rcu,
     /// `#[rcu_head]`: the struct's `RcuHead`; projected like a plain field.
     RcuHead,
+    /// `#[rcu_links]`: the struct's `RcuLinks`, for an `RcuList`; projected like a plain field.
+    RcuLinks,
 }
 
 impl<'a> Input<'a> {
@@ -100,34 +103,41 @@ impl<'a> Input<'a> {
         };
         let syn_fields: Vec<&syn::Field> = syn_fields.into_iter().flatten().collect();
         // Three passes, so that the errors come in this order: attribute syntax, attributes that
-        // contradict each other, a second head.
+        // contradict each other, a second head or a second set of links (in field order).
         let field_attrs: Vec<FieldAttrs<'a>> =
             syn_fields.iter().map(|field| attr::field(&field.attrs, errors)).collect();
         let claimed: Vec<FieldKind> = field_attrs.iter().map(|attrs| claimed_kind(attrs, errors)).collect();
-        let mut head_seen = false;
+        let (mut head_seen, mut links_seen, mut other_seen) = (false, false, false);
         let fields = syn_fields
             .into_iter()
             .zip(field_attrs)
             .zip(claimed)
             .enumerate()
             .map(|(index, ((field, attrs), claimed))| {
-                let kind = match claimed {
-                    FieldKind::RcuHead if head_seen => {
-                        let attr = attrs.rcu_head.expect("an `RcuHead` field has the attribute");
+                let (seen, attr, name, what) = match claimed {
+                    FieldKind::RcuHead => {
+                        (&mut head_seen, attrs.rcu_head, RCU_HEAD, "`HasRcuHead` names one head")
+                    }
+                    FieldKind::RcuLinks => {
+                        (&mut links_seen, attrs.rcu_links, RCU_LINKS, "`HasRcuLinks` names one set of links")
+                    }
+                    _ => (&mut other_seen, None, "", ""),
+                };
+                let kind = match attr {
+                    Some(attr) if *seen => {
                         errors.spanned(
                             attr,
                             format!(
-                                "a second `#[{RCU_HEAD}]` field: `HasRcuHead` names one head per \
-                                 struct, so at most one field can be `#[{RCU_HEAD}]`"
+                                "a second `#[{name}]` field: {what} per struct, so at most one field \
+                                 can be `#[{name}]`"
                             ),
                         );
                         FieldKind::Plain
                     }
-                    FieldKind::RcuHead => {
-                        head_seen = true;
-                        FieldKind::RcuHead
+                    _ => {
+                        *seen = true;
+                        claimed
                     }
-                    other => other,
                 };
                 Field {
                     index,
@@ -198,39 +208,61 @@ impl Field<'_> {
 }
 
 /// The kind a field's attributes ask for. Attributes that contradict each other are an error,
-/// and the field takes the kind of the stronger one: `#[rcu]` over `#[pin]` and `#[rcu_head]`,
-/// `#[rcu_head]` over `#[pin]`.
+/// and the field takes the kind of the stronger one: `#[rcu]` over all the others, then
+/// `#[rcu_head]`, then `#[rcu_links]`, then `#[pin]`.
 fn claimed_kind(attrs: &FieldAttrs<'_>, errors: &mut Errors) -> FieldKind {
-    match (attrs.rcu, attrs.pin, attrs.rcu_head) {
-        (Some(_), pin, head) => {
-            for (extra, name) in [(pin, PIN), (head, RCU_HEAD)] {
-                if let Some(extra) = extra {
-                    errors.spanned(
-                        extra,
-                        format!(
-                            "`#[{RCU}]` and `#[{name}]` on one field: `#[{RCU}]` already pins the \
-                             field structurally{}; remove `#[{name}]`",
-                            if name == RCU_HEAD { ", and an `Rcu` is not an `RcuHead`" } else { "" }
-                        ),
-                    );
-                }
+    if attrs.rcu.is_some() {
+        for (extra, name, not_a) in [
+            (attrs.pin, PIN, ""),
+            (attrs.rcu_head, RCU_HEAD, "RcuHead"),
+            (attrs.rcu_links, RCU_LINKS, "RcuLinks"),
+        ] {
+            if let Some(extra) = extra {
+                let not_a = if not_a.is_empty() {
+                    String::new()
+                } else {
+                    format!(", and an `Rcu` is not an `{not_a}`")
+                };
+                errors.spanned(
+                    extra,
+                    format!(
+                        "`#[{RCU}]` and `#[{name}]` on one field: `#[{RCU}]` already pins the field \
+                         structurally{not_a}; remove `#[{name}]`"
+                    ),
+                );
             }
-            FieldKind::Rcu
         }
-        (None, Some(pin), Some(_)) => {
-            errors.spanned(
-                pin,
-                format!(
-                    "`#[{PIN}]` and `#[{RCU_HEAD}]` on one field: an `RcuHead` needs no structural \
-                     pinning; remove `#[{PIN}]`"
-                ),
-            );
-            FieldKind::RcuHead
-        }
-        (None, None, Some(_)) => FieldKind::RcuHead,
-        (None, Some(_), None) => FieldKind::Pin,
-        (None, None, None) => FieldKind::Plain,
+        return FieldKind::Rcu;
     }
+    let (kind, name, ty) = match (attrs.rcu_head, attrs.rcu_links) {
+        (Some(_), links) => {
+            if let Some(links) = links {
+                errors.spanned(
+                    links,
+                    format!(
+                        "`#[{RCU_HEAD}]` and `#[{RCU_LINKS}]` on one field: the `RcuHead` and the \
+                         `RcuLinks` are two fields of their own; remove `#[{RCU_LINKS}]` here and \
+                         put it on an `RcuLinks` field"
+                    ),
+                );
+            }
+            (FieldKind::RcuHead, RCU_HEAD, "RcuHead")
+        }
+        (None, Some(_)) => (FieldKind::RcuLinks, RCU_LINKS, "RcuLinks"),
+        (None, None) => {
+            return if attrs.pin.is_some() { FieldKind::Pin } else { FieldKind::Plain };
+        }
+    };
+    if let Some(pin) = attrs.pin {
+        errors.spanned(
+            pin,
+            format!(
+                "`#[{PIN}]` and `#[{name}]` on one field: an `{ty}` needs no structural pinning; \
+                 remove `#[{PIN}]`"
+            ),
+        );
+    }
+    kind
 }
 
 /// `ty` with every `Self` replaced by the struct's type: `Self` becomes `Struct<..>`, and
@@ -339,6 +371,40 @@ mod tests {
         assert_eq!(kinds, [FieldKind::RcuHead, FieldKind::Plain, FieldKind::Plain]);
         assert_eq!(errors.len(), 2);
         assert!(errors.iter().all(|error| error.starts_with("a second `#[rcu_head]` field")));
+    }
+
+    #[test]
+    fn rcu_links_is_its_own_kind_and_conflicts_with_the_others() {
+        let (kinds, errors) = read("struct S { #[rcu_links] a: RcuLinks, b: u8 }");
+        assert_eq!(kinds, [FieldKind::RcuLinks, FieldKind::Plain]);
+        assert!(errors.is_empty());
+        let (kinds, errors) = read(
+            "struct S { #[rcu] #[rcu_links] a: A, #[pin] #[rcu_links] b: B, #[rcu_links] #[rcu_head] c: C }",
+        );
+        assert_eq!(kinds, [FieldKind::Rcu, FieldKind::RcuLinks, FieldKind::RcuHead]);
+        assert_eq!(
+            errors,
+            [
+                "`#[rcu]` and `#[rcu_links]` on one field: `#[rcu]` already pins the field \
+                 structurally, and an `Rcu` is not an `RcuLinks`; remove `#[rcu_links]`",
+                "`#[pin]` and `#[rcu_links]` on one field: an `RcuLinks` needs no structural pinning; \
+                 remove `#[pin]`",
+                "`#[rcu_head]` and `#[rcu_links]` on one field: the `RcuHead` and the `RcuLinks` are \
+                 two fields of their own; remove `#[rcu_links]` here and put it on an `RcuLinks` field",
+            ]
+        );
+    }
+
+    #[test]
+    fn second_rcu_links_is_an_error_and_becomes_plain() {
+        let (kinds, errors) =
+            read("struct S { #[rcu_links] a: RcuLinks, #[rcu_head] h: RcuHead, #[rcu_links] b: RcuLinks }");
+        assert_eq!(kinds, [FieldKind::RcuLinks, FieldKind::RcuHead, FieldKind::Plain]);
+        assert_eq!(
+            errors,
+            ["a second `#[rcu_links]` field: `HasRcuLinks` names one set of links per struct, so at \
+              most one field can be `#[rcu_links]`"]
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Attribute parsing: `#[rcu_protected(..)]` on the struct, `#[rcu]`, `#[pin]` and `#[rcu_head]`
-//! on fields, and the `#[repr(packed)]` that structural pinning rules out.
+//! Attribute parsing: `#[rcu_protected(..)]` on the struct, `#[rcu]`, `#[pin]`, `#[rcu_head]`
+//! and `#[rcu_links]` on fields, and the `#[repr(packed)]` that structural pinning rules out.
 //!
 //! Parsing recovers from mistakes: a bad option is reported through [`Errors`] and otherwise
 //! ignored, so the expansion can still go ahead and the user sees one error per mistake.
@@ -14,6 +14,7 @@ use crate::error::Errors;
 pub(crate) const RCU: &str = "rcu";
 pub(crate) const PIN: &str = "pin";
 pub(crate) const RCU_HEAD: &str = "rcu_head";
+pub(crate) const RCU_LINKS: &str = "rcu_links";
 pub(crate) const RCU_PROTECTED: &str = "rcu_protected";
 
 /// The options of `#[rcu_protected(..)]`, plus what the struct's other attributes tell us.
@@ -46,7 +47,9 @@ pub(crate) fn container(attrs: &[Attribute], errors: &mut Errors) -> Container {
             if let Some(packed) = find_packed(attr) {
                 container.repr_packed.get_or_insert(packed);
             }
-        } else if let Some(name) = [RCU, PIN, RCU_HEAD].into_iter().find(|name| path.is_ident(name)) {
+        } else if let Some(name) =
+            [RCU, PIN, RCU_HEAD, RCU_LINKS].into_iter().find(|name| path.is_ident(name))
+        {
             errors.spanned(attr, format!("`#[{name}]` goes on a field, not on the struct"));
         }
     }
@@ -125,6 +128,7 @@ pub(crate) struct FieldAttrs<'a> {
     pub(crate) rcu: Option<&'a Attribute>,
     pub(crate) pin: Option<&'a Attribute>,
     pub(crate) rcu_head: Option<&'a Attribute>,
+    pub(crate) rcu_links: Option<&'a Attribute>,
     /// The field's `#[cfg(..)]` attributes, copied onto everything emitted for the field.
     pub(crate) cfgs: Vec<&'a Attribute>,
     /// The field's doc comments, copied onto its projections.
@@ -142,6 +146,8 @@ pub(crate) fn field<'a>(attrs: &'a [Attribute], errors: &mut Errors) -> FieldAtt
             (PIN, &mut parsed.pin)
         } else if path.is_ident(RCU_HEAD) {
             (RCU_HEAD, &mut parsed.rcu_head)
+        } else if path.is_ident(RCU_LINKS) {
+            (RCU_LINKS, &mut parsed.rcu_links)
         } else if path.is_ident("cfg") {
             parsed.cfgs.push(attr);
             continue;
@@ -240,6 +246,7 @@ mod tests {
             ),
             ("#[rcu] struct S;", "`#[rcu]` goes on a field, not on the struct"),
             ("#[rcu_head] struct S;", "`#[rcu_head]` goes on a field, not on the struct"),
+            ("#[rcu_links] struct S;", "`#[rcu_links]` goes on a field, not on the struct"),
         ];
         for (item, expected) in cases {
             let (_, errors) = container_of(item);
@@ -272,16 +279,21 @@ mod tests {
         assert_eq!(field_of("#[rcu(fast)]"), ["`#[rcu]` takes no arguments"]);
         assert_eq!(field_of("#[pin = true]"), ["`#[pin]` takes no value"]);
         assert_eq!(field_of("#[rcu_head()]"), ["`#[rcu_head]` takes no arguments"]);
+        assert_eq!(field_of("#[rcu_links(x)]"), ["`#[rcu_links]` takes no arguments"]);
     }
 
     #[test]
     fn field_attribute_mistakes() {
         assert_eq!(field_of("#[rcu] #[rcu]"), ["duplicate `#[rcu]` on one field"]);
+        assert_eq!(field_of("#[rcu_links] #[rcu_links]"), ["duplicate `#[rcu_links]` on one field"]);
         assert_eq!(
             field_of("#[rcu_protected(view = V)]"),
             ["`#[rcu_protected(..)]` goes on the struct, not on a field"]
         );
-        assert!(field_of("#[rcu] #[pin] #[rcu_head] #[cfg(all())] #[doc = \"x\"] #[other]").is_empty());
+        assert!(
+            field_of("#[rcu] #[pin] #[rcu_head] #[rcu_links] #[cfg(all())] #[doc = \"x\"] #[other]")
+                .is_empty()
+        );
     }
 
     #[test]
@@ -292,6 +304,7 @@ mod tests {
         let mut errors = Errors::default();
         let attrs = field(&data.fields.iter().next().unwrap().attrs, &mut errors);
         assert!(attrs.rcu.is_some() && attrs.pin.is_none() && attrs.rcu_head.is_none());
+        assert!(attrs.rcu_links.is_none());
         assert_eq!(attrs.cfgs.len(), 1);
         assert_eq!(attrs.docs.len(), 1);
     }

@@ -25,10 +25,11 @@ mod property_tests;
 /// Derives `rcu_runtime::RcuProtected` and the field projections of a struct.
 ///
 /// Field attributes: `#[rcu]` (an `Rcu<P>` that readers reach without the lock), `#[pin]`
-/// (another structurally pinned field), `#[rcu_head]` (the struct's `RcuHead`, at most one).
+/// (another structurally pinned field), `#[rcu_head]` (the struct's `RcuHead`, at most one),
+/// `#[rcu_links]` (the struct's `RcuLinks`, at most one, for an `RcuList`).
 /// Container attribute: `#[rcu_protected(project = Name, project_ref = Name, view = Name,
 /// PinnedDrop, crate = path)]`. See the `rcu_runtime::RcuProtected` documentation.
-#[proc_macro_derive(RcuProtected, attributes(rcu, pin, rcu_head, rcu_protected))]
+#[proc_macro_derive(RcuProtected, attributes(rcu, pin, rcu_head, rcu_links, rcu_protected))]
 pub fn derive_rcu_protected(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
     expand::derive(input.into()).into()
 }

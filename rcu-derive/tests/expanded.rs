@@ -17,13 +17,18 @@
 //!     reloads: u64,
 //!     #[rcu_head]
 //!     head: RcuHead,
+//!     #[rcu_links]
+//!     links: RcuLinks,
 //! }
 //! ```
+//!
+//! (`links` lets the configurations be kept in an `RcuList`, a history of versions, say: it is
+//! there to show what `#[rcu_links]` emits.)
 
 // Lints that rustc does not apply to code a derive emits, but does to this copy of it.
 #![allow(dead_code, unreachable_pub)]
 
-use rcu_runtime::{Rcu, RcuHead, RcuMutex, read_lock};
+use rcu_runtime::{Rcu, RcuHead, RcuLinks, RcuList, RcuMutex, read_lock};
 
 /// What readers look up.
 struct RouteTable {
@@ -35,6 +40,7 @@ struct Config {
     routes: Rcu<Box<RouteTable>>,
     reloads: u64,
     head: RcuHead,
+    links: RcuLinks,
 }
 
 // BEGIN EXPANSION
@@ -59,6 +65,7 @@ where
     routes: ::rcu_runtime::RcuMut<'pin, Rcu<Box<RouteTable>>>,
     reloads: &'pin mut u64,
     head: &'pin mut RcuHead,
+    links: &'pin mut RcuLinks,
 }
 
 /// The pinned shared projection. `Pin` comes through `::rcu_runtime::__private`, like every
@@ -79,6 +86,7 @@ where
     routes: ::rcu_runtime::__private::Pin<&'pin Rcu<Box<RouteTable>>>,
     reloads: &'pin u64,
     head: &'pin RcuHead,
+    links: &'pin RcuLinks,
 }
 
 /// The reader view: a raw view and nothing else, so it reaches no field without `#[rcu]`.
@@ -185,6 +193,30 @@ const _: () = {
         };
     }
 
+    // SAFETY: as for `Field<0>`.
+    #[automatically_derived]
+    unsafe impl ::rcu_runtime::HasField<::rcu_runtime::Field<3>> for Config {
+        type Type = RcuLinks;
+        const OFFSET: ::rcu_runtime::__private::usize = {
+            let _ = |__rcu_derive_this: &Self| {
+                let _: &<Self as ::rcu_runtime::HasField<::rcu_runtime::Field<3>>>::Type =
+                    &__rcu_derive_this.links;
+            };
+            let __rcu_derive_value = ::rcu_runtime::__private::MaybeUninit::<Self>::uninit();
+            let __rcu_derive_base: *const Self = __rcu_derive_value.as_ptr();
+            // SAFETY: as for `Field<0>`.
+            let __rcu_derive_field: *const <Self as ::rcu_runtime::HasField<::rcu_runtime::Field<3>>>::Type =
+                unsafe { &raw const (*__rcu_derive_base).links };
+            // SAFETY: as for `Field<0>`.
+            unsafe {
+                __rcu_derive_field
+                    .cast::<::rcu_runtime::__private::u8>()
+                    .offset_from(__rcu_derive_base.cast::<::rcu_runtime::__private::u8>())
+                    as ::rcu_runtime::__private::usize
+            }
+        };
+    }
+
     // SAFETY: `routes` is structurally pinned, which the compiler proves:
     // - the projections below hand it out only as `RcuMut` or `Pin<&_>`, never as `&mut`;
     // - `Config: Unpin` only when every pinned field is `Unpin` (the tuple in the `Unpin` impl),
@@ -226,6 +258,31 @@ const _: () = {
         }
     }
 
+    // SAFETY: `HasRcuLinks`' contract (the same field on every call, `container_of` its inverse),
+    // argued as for `HasRcuHead` above: both methods go through `RcuLinks::__field`, an inherent
+    // item of `RcuLinks`, the runtime's real one (its path is in the methods' signatures, which
+    // the compiler checks against `HasRcuLinks`'s); it compiles only if field 3 is an `RcuLinks`
+    // (the sealed `IsRcuLinks` bound, with the `#[rcu_links]` error message at the field's type
+    // otherwise), and its token projects with that field's `HasField` impl, both ways. The list
+    // never hands out `&mut Config` for a node it holds, so the `&mut RcuLinks` of the
+    // projections never reaches links that are in a list.
+    #[automatically_derived]
+    unsafe impl ::rcu_runtime::HasRcuLinks for Config {
+        #[inline]
+        fn raw_get_rcu_links(__rcu_derive_this: *mut Self) -> *mut ::rcu_runtime::RcuLinks {
+            ::rcu_runtime::RcuLinks::__field::<Self, ::rcu_runtime::Field<3>>().raw_get(__rcu_derive_this)
+        }
+        #[inline]
+        unsafe fn rcu_links_container_of(__rcu_derive_links: *mut ::rcu_runtime::RcuLinks) -> *mut Self {
+            // SAFETY: the caller passes links returned by `raw_get_rcu_links`, that is by
+            // `raw_get`, for a live value, which is `container_of`'s contract.
+            unsafe {
+                ::rcu_runtime::RcuLinks::__field::<Self, ::rcu_runtime::Field<3>>()
+                    .container_of(__rcu_derive_links)
+            }
+        }
+    }
+
     // The inherent projections, pin-project style: usable on any `Pin<&mut Config>`.
     impl Config {
         #[inline]
@@ -246,6 +303,7 @@ const _: () = {
                     )),
                     reloads: &mut __rcu_derive_this.reloads,
                     head: &mut __rcu_derive_this.head,
+                    links: &mut __rcu_derive_this.links,
                 }
             }
         }
@@ -259,6 +317,7 @@ const _: () = {
                     routes: ::rcu_runtime::__private::Pin::new_unchecked(&__rcu_derive_this.routes),
                     reloads: &__rcu_derive_this.reloads,
                     head: &__rcu_derive_this.head,
+                    links: &__rcu_derive_this.links,
                 }
             }
         }
@@ -376,6 +435,7 @@ fn the_listing_works_like_the_derive() {
         routes: Rcu::new(Box::new(RouteTable { port: 80 })),
         reloads: 0,
         head: RcuHead::new(),
+        links: RcuLinks::new(),
     });
     assert_eq!(cfg.rcu().routes().dereference(&read_lock()).unwrap().port, 80);
     let mut w = cfg.lock();
@@ -386,4 +446,25 @@ fn the_listing_works_like_the_derive() {
     assert_eq!((*r.reloads, r.routes.dereference(&read_lock()).unwrap().port), (1, 443));
     drop(w);
     assert_eq!(cfg.rcu().routes().dereference(&read_lock()).unwrap().port, 443);
+}
+
+#[test]
+fn the_listed_links_put_configs_in_a_list() {
+    let history = RcuList::new();
+    for (reloads, port) in [(0, 80), (1, 443)] {
+        history.push_back(Box::new(Config {
+            routes: Rcu::new(Box::new(RouteTable { port })),
+            reloads,
+            head: RcuHead::new(),
+            links: RcuLinks::new(),
+        }));
+    }
+    let guard = read_lock();
+    let ports: Vec<u16> =
+        history.iter(&guard).map(|c| c.routes.dereference(&guard).expect("published").port).collect();
+    assert_eq!(ports, [80, 443]);
+    drop(guard);
+    // The derived `HasRcuHead` frees the removed one through its own head.
+    history.remove(|c| c.reloads == 0).expect("present").drop_async();
+    assert_eq!(history.len(), 1);
 }

@@ -68,6 +68,6 @@ impl RcuHead {
     where
         T: crate::HasField<F, Type: crate::__private::IsRcuHead>,
     {
-        crate::__private::HeadField::new::<F>()
+        crate::__private::HeadField::head::<F>()
     }
 }

@@ -43,6 +43,26 @@
 //! and report quiescent states, liburcu's QSBR flavour with the borrow checker enforcing its
 //! rule.
 //!
+//! Most RCU-protected data is a collection rather than one pointer, and the crate has three
+//! (their chapter in the book compares them): [`RcuList`], the kernel's intrusive `list_*_rcu`
+//! (the node type marks its [`RcuLinks`] field `#[rcu_links]` under
+//! `#[derive(RcuProtected)]`); [`RcuHashMap`], a hash map that grows and shrinks by itself while
+//! lookups go on without locks or atomic read-modify-writes (after the kernel's rhashtable and
+//! liburcu's rculfhash); and [`RcuMap`], a small ordered copy-on-write map. Readers pass a guard
+//! and get borrows that live as long as it; updaters go through `&self`, from any thread, and
+//! never wait for readers:
+//!
+//! ```
+//! use rcu_runtime::{read_lock, RcuHashMap};
+//!
+//! let sessions = RcuHashMap::new();
+//! sessions.insert(7_u64, String::from("alice"));
+//! let guard = read_lock();
+//! let name = sessions.get(&7, &guard).expect("present"); // no lock
+//! assert!(sessions.remove(&7)); // unlinked now, freed after a grace period...
+//! assert_eq!(name, "alice"); // ...so the reader's borrow is still good
+//! ```
+//!
 //! The engine follows liburcu's memb flavour: per-thread counters, a phase-flipping global
 //! counter, and `membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)` on the grace-period side (full
 //! fences when membarrier is not available, see [`config`]). Callbacks run on a worker thread in
@@ -52,8 +72,8 @@
 //!
 //! One rule decides every `Send` and `Sync` below: a borrow handed out under a [`Guard`]
 //! ([`Rcu::dereference`], the view of an [`RcuMutex`], [`RcuMap::keys`] and
-//! [`RcuMap::load_rcu`], [`RcuBox::with_rcu`]) lives as long as the guard, not as long as its
-//! owner. The owner may be moved to another thread while the borrow lives, and the receiving
+//! [`RcuMap::load_rcu`], [`RcuBox::with_rcu`], [`RcuList::iter`], [`RcuHashMap::get`] and
+//! [`RcuHashMap::iter`]) lives as long as the guard, not as long as its owner. The owner may be moved to another thread while the borrow lives, and the receiving
 //! thread may then read the same value. So an owner is `Send` only when what its readers borrow
 //! is `Sync` (as `Arc<T>` needs `T: Send + Sync`), and `Sync` only when that is `Sync`; owning a
 //! value that may be dropped on another thread adds `Send`.
@@ -70,12 +90,16 @@
 //! | the futures of [`GpState::wait_async`], [`RcuOld::wait_async`] | always; `P: Send` | always; `P: Send` | a number and a registration; the value they give back |
 //! | [`RcuBox<T>`](RcuBox) (`T: Send`) | `T: Sync` | `T: Sync` | the worker drops the `T`; borrows from `with_rcu` outlive a move of the box |
 //! | [`RcuMap<K, P>`](RcuMap) | `K`, `P`: `Send + Sync` | `K`, `P`: `Send + Sync` | updaters on any thread move keys and values in and out; readers' keys and values outlive a move of the map |
+//! | [`RcuList<T>`](RcuList) | `T: Send + Sync` | `T: Send + Sync` | updaters on any thread add nodes and take removed ones back; readers' `&T` outlive a move of the list |
+//! | [`RcuHashMap<K, V, S>`](RcuHashMap) | `K`, `V`: `Send + Sync`; `S: Send` | `K`, `V`: `Send + Sync`; `S: Sync` | updaters on any thread move entries in, removed ones are dropped on the worker; readers' `&K`, `&V` outlive a move of the map; readers on every thread hash with `&S` |
+//! | [`ListIter<'_, T>`](ListIter), [`HashMapIter<'_, K, V>`](HashMapIter) | `T: Sync` (`K`, `V`: `Sync`) | the same | like `&T`: they lend what they yield, within the guard's borrow |
+//! | [`Cursor<'_, T>`](Cursor) | never | `T: Sync` | it holds the list's lock, released on the thread that took it; `&Cursor` lends `&T` |
 //! | [`RcuMutex<T>`](RcuMutex) | `T: Send`, `#[rcu]` pointees `Sync` | the same | lock holders on any thread use the `T`; readers share the `#[rcu]` fields, and their borrows outlive a move of the mutex |
 //! | [`RcuMutexGuard<'_, T>`](RcuMutexGuard) | never | `T: Sync` and `RcuMutex<T>: Sync` | the lock is released on the thread that took it; `&guard` gives `&T` |
 //! | the derived view (`{Struct}View<'_>`) | `#[rcu]` pointees `Sync` | the same | it lends `&Rcu<P>` for the `#[rcu]` fields and nothing else |
 //! | the derived projections | each projected field is | each projected field is | they are structs of `RcuMut`, `Pin<&mut F>`, `&mut F`, `Pin<&F>` and `&F` |
 //! | [`RcuMut<'_, Rcu<P>>`](RcuMut) | `P: Send + Sync` | `P: Sync` | as `Pin<&mut Rcu<P>>`: the updater's borrows of the current value outlive a hand-over |
-//! | [`RcuHead`] | always | always | it holds no data of its own and `&RcuHead` offers nothing |
+//! | [`RcuHead`], [`RcuLinks`] | always | always | they hold no data of their own and offer nothing through `&` |
 //! | [`GpState`] | always | always | a number; grace periods are process-wide |
 //! | [`Stats`], [`Field<N>`](Field), [`Unchanged`], [`config::BarrierMode`], [`config::AlreadyStarted`], [`config::StallReport`] | always | always | plain data |
 //!
@@ -86,18 +110,20 @@
 //! than `&P` (the trait's contract), which is why the containers ask `P: Sync` of what readers
 //! share. What runs or is dropped on the callback worker needs `Send + 'static`:
 //! [`defer_rcu`]'s closure, [`RcuOld::defer_drop`]'s pointer, [`RcuOld::drop_async`]'s `T`, an
-//! [`RcuBox`]'s value. Each "not `Send`/`Sync` unless" above has a compile-fail case in
-//! `ui-tests/tests/ui/send_sync/` (and `guard/`, `qsbr/`, `mutex/`), next to a passing twin.
+//! [`RcuBox`]'s value, a removed [`RcuHashMap`] entry. Each "not `Send`/`Sync` unless" above has
+//! a compile-fail case in `ui-tests/tests/ui/send_sync/` (and `guard/`, `qsbr/`, `mutex/`,
+//! `collections/`), next to a passing twin.
 //!
 //! # The book
 //!
 //! The tutorial lives in the repository's `book/` directory (`mdbook build book`, or read the
 //! Markdown in `book/src/`); every Rust block in it is compiled and run by `cargo test`. It goes
 //! from what RCU is to readers and guards (and QSBR readers), updaters and `Pin`, grace periods,
-//! [`RcuHead`] and `#[derive(RcuProtected)]`, field projection through [`RcuMutex`], what the
-//! compiler rejects and why, the derive's expanded code, performance against liburcu,
-//! crossbeam-epoch, arc-swap and `RwLock`, porting kernel code, and pitfalls (stalls, leaked
-//! guards, blocking callbacks, `fork`).
+//! [`RcuHead`] and `#[derive(RcuProtected)]`, field projection through [`RcuMutex`], the RCU
+//! collections, what the compiler rejects and why, thread safety, the derive's expanded code,
+//! performance against liburcu, crossbeam-epoch, arc-swap and `RwLock` (and of the collections
+//! against std's `HashMap`, papaya, dashmap and scc), porting kernel code, and pitfalls (stalls,
+//! leaked guards, blocking callbacks, `fork`).
 
 #![cfg_attr(
     loom,

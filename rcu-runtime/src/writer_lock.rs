@@ -22,6 +22,7 @@ thread_local! {
 }
 
 /// A non-zero number that identifies the current thread among the running ones.
+#[inline]
 fn this_thread() -> usize {
     MARKER.with(|marker| core::ptr::from_ref(marker).addr())
 }
@@ -51,16 +52,13 @@ impl<T> WriterLock<T> {
     ///
     /// If the current thread holds it already. `what` names the operation for the message;
     /// `advice` says what to do instead.
+    #[inline]
     #[track_caller]
     pub(crate) fn lock(&self, what: &str, advice: &str) -> WriterGuard<'_, T> {
         // Relaxed: the only value that matters here is our own number, which only this thread
         // stores (and clears before unlocking), so program order makes it visible to us.
         if self.owner.load(Ordering::Relaxed) == this_thread() {
-            panic!(
-                "{what} called while this thread holds the same structure's updaters' lock (from \
-                 inside a closure, a key's Eq or Hash, or a Drop that the structure runs under it, \
-                 or with a guard or cursor of it alive): it would deadlock. {advice}"
-            );
+            reentered(what, advice);
         }
         let guard = self.mutex.lock().unwrap_or_else(PoisonError::into_inner);
         self.owned(guard)
@@ -77,6 +75,7 @@ impl<T> WriterLock<T> {
         Some(self.owned(guard))
     }
 
+    #[inline]
     fn owned<'a>(&'a self, guard: MutexGuard<'a, T>) -> WriterGuard<'a, T> {
         // Relaxed: read only by this thread (see `lock`).
         // INVARIANT: held by us.
@@ -88,6 +87,18 @@ impl<T> WriterLock<T> {
     pub(crate) fn get_mut(&mut self) -> &mut T {
         self.mutex.get_mut().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// The panic of a re-entrant [`WriterLock::lock`], out of line.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn reentered(what: &str, advice: &str) -> ! {
+    panic!(
+        "{what} called while this thread holds the same structure's updaters' lock (from inside a \
+         closure, a key's Eq or Hash, or a Drop that the structure runs under it, or with a guard \
+         or cursor of it alive): it would deadlock. {advice}"
+    );
 }
 
 /// Holds a [`WriterLock`]; unlocks when dropped, also while unwinding.

@@ -4,6 +4,7 @@
 //! `ui-tests/tests/ui/send_sync/` show why each condition is needed.
 
 use std::cell::{Cell, RefCell};
+use std::collections::hash_map::RandomState;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::atomic::AtomicU32;
@@ -11,8 +12,8 @@ use std::sync::{Arc, Mutex};
 
 use rcu_runtime::config::{AlreadyStarted, BarrierMode, StallReport};
 use rcu_runtime::{
-    Field, GpState, Guard, QsbrReader, Rcu, RcuBox, RcuHead, RcuMap, RcuMut, RcuMutex, RcuMutexGuard, RcuOld,
-    RcuProtected, Stats,
+    Cursor, Field, GpState, Guard, HashMapIter, ListIter, QsbrReader, Rcu, RcuBox, RcuHashMap, RcuHead,
+    RcuLinks, RcuList, RcuMap, RcuMut, RcuMutex, RcuMutexGuard, RcuOld, RcuProtected, Stats,
 };
 
 use test_support::probe;
@@ -128,4 +129,80 @@ fn plain_data_is_send_and_sync() {
     assert_eq!(probe!(BarrierMode), BOTH);
     assert_eq!(probe!(AlreadyStarted), BOTH);
     assert_eq!(probe!(StallReport), BOTH);
+}
+
+/// List nodes of each kind: `Send + Sync`, `Send` only, `Sync` only.
+#[derive(RcuProtected)]
+struct SyncNode {
+    #[rcu_links]
+    links: RcuLinks,
+    value: AtomicU32,
+}
+
+#[derive(RcuProtected)]
+struct CellNode {
+    #[rcu_links]
+    links: RcuLinks,
+    value: Cell<u32>,
+}
+
+#[derive(RcuProtected)]
+struct BoundNode {
+    #[rcu_links]
+    links: RcuLinks,
+    value: ThreadBound,
+}
+
+#[test]
+fn rcu_list_needs_send_and_sync_nodes_and_its_iterator_and_cursor_sync_ones() {
+    assert_eq!(probe!(RcuList<SyncNode>), BOTH);
+    assert_eq!(probe!(RcuList<CellNode>), NEITHER);
+    assert_eq!(probe!(RcuList<BoundNode>), NEITHER);
+    assert_eq!(probe!(ListIter<'static, SyncNode>), BOTH);
+    assert_eq!(probe!(ListIter<'static, CellNode>), NEITHER);
+    assert_eq!(probe!(ListIter<'static, BoundNode>), BOTH);
+    // The cursor holds the list's lock: never `Send`; `&Cursor` lends `&T`.
+    assert_eq!(probe!(Cursor<'static, SyncNode>), SYNC_ONLY);
+    assert_eq!(probe!(Cursor<'static, BoundNode>), SYNC_ONLY);
+    assert_eq!(probe!(Cursor<'static, CellNode>), NEITHER);
+    assert_eq!(probe!(RcuLinks), BOTH);
+}
+
+/// A hasher that is `Send` but not `Sync`.
+#[derive(Default)]
+struct CellHasher(Cell<u64>);
+
+impl std::hash::BuildHasher for CellHasher {
+    type Hasher = std::collections::hash_map::DefaultHasher;
+    fn build_hasher(&self) -> Self::Hasher {
+        self.0.set(self.0.get() + 1);
+        Self::Hasher::new()
+    }
+}
+
+/// A hasher that is `Sync` but not `Send`.
+struct BoundHasher(RandomState, ThreadBound);
+
+impl std::hash::BuildHasher for BoundHasher {
+    type Hasher = std::collections::hash_map::DefaultHasher;
+    fn build_hasher(&self) -> Self::Hasher {
+        self.0.build_hasher()
+    }
+}
+
+#[test]
+fn rcu_hash_map_needs_send_and_sync_entries_and_a_hasher_for_each() {
+    assert_eq!(probe!(RcuHashMap<String, AtomicU32>), BOTH);
+    assert_eq!(probe!(RcuHashMap<String, Mutex<Vec<u8>>>), BOTH);
+    assert_eq!(probe!(RcuHashMap<RefCell<u32>, u32>), NEITHER);
+    assert_eq!(probe!(RcuHashMap<u32, Cell<u32>>), NEITHER);
+    assert_eq!(probe!(RcuHashMap<ThreadBound, u32>), NEITHER);
+    assert_eq!(probe!(RcuHashMap<u32, ThreadBound>), NEITHER);
+    // The hasher: moved with the map (`Send`), shared by its readers (`Sync`).
+    assert_eq!(probe!(RcuHashMap<u32, u32, CellHasher>), (true, false));
+    assert_eq!(probe!(RcuHashMap<u32, u32, BoundHasher>), SYNC_ONLY);
+    assert_eq!(probe!(HashMapIter<'static, String, AtomicU32>), BOTH);
+    assert_eq!(probe!(HashMapIter<'static, ThreadBound, ThreadBound>), BOTH);
+    assert_eq!(probe!(HashMapIter<'static, Cell<u32>, u32>), NEITHER);
+    assert_eq!(probe!(HashMapIter<'static, u32, Cell<u32>>), NEITHER);
 }

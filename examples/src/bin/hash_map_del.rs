@@ -2,9 +2,10 @@
 //! it while a reader thread keeps looking it up, and show the table before and after.
 //!
 //! As in liburcu's `doc/examples/rculfhash/cds_lfht_del.c`, the deleted entry is freed after a
-//! grace period without the deleting thread waiting (liburcu: `call_rcu`; here the map does it
-//! through the head embedded in its node). Unlike `cds_lfht_add`, `insert` replaces an entry
-//! with the same key, so the table holds each key once.
+//! grace period without the deleting thread waiting (liburcu: `call_rcu` per node; here the map
+//! hands the nodes it unlinks to the callback worker in batches, and reuses their memory).
+//! Unlike `cds_lfht_add`, `insert` replaces an entry with the same key, so the table holds each
+//! key once.
 //!
 //! ```text
 //! cargo run -p examples --bin hash_map_del

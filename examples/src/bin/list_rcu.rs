@@ -13,20 +13,19 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 
-use rcu_runtime::{
-    Field, HasField, HasRcuLinks, PinnedDrop, RcuHead, RcuLinks, RcuList, RcuProtected, rcu_barrier,
-    read_lock,
-};
+use rcu_runtime::{PinnedDrop, RcuHead, RcuLinks, RcuList, RcuProtected, rcu_barrier, read_lock};
 
 /// Nodes freed so far by the callback worker.
 static FREED: AtomicU64 = AtomicU64::new(0);
 
 /// A list node: the value, the links, and the head that frees it after a grace period. The
-/// derive gives every field a `HasField` impl and `HasRcuHead` for the `#[rcu_head]` field.
+/// derive implements `HasRcuLinks` through the `#[rcu_links]` field (what `RcuList` needs) and
+/// `HasRcuHead` through the `#[rcu_head]` field (what `drop_async` needs), checking both types.
 #[derive(RcuProtected)]
 #[rcu_protected(PinnedDrop)]
 struct Mynode {
     value: i64,
+    #[rcu_links]
     links: RcuLinks,
     #[rcu_head]
     head: RcuHead,
@@ -36,17 +35,6 @@ struct Mynode {
 impl PinnedDrop for Mynode {
     fn drop(self: core::pin::Pin<&mut Self>) {
         FREED.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-// SAFETY: both methods go through the derive's `HasField` impl of `links` (field 1).
-unsafe impl HasRcuLinks for Mynode {
-    fn raw_get_rcu_links(this: *mut Self) -> *mut RcuLinks {
-        <Self as HasField<Field<1>>>::raw_get_field(this)
-    }
-    unsafe fn rcu_links_container_of(links: *mut RcuLinks) -> *mut Self {
-        // SAFETY: forwarded from the caller.
-        unsafe { <Self as HasField<Field<1>>>::field_container_of(links) }
     }
 }
 

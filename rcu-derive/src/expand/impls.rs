@@ -1,6 +1,6 @@
 //! The trait impls inside `const _`: `HasField` for every field, `HasPinnedField` and
-//! `RcuField` for the pinned and `#[rcu]` fields, `HasRcuHead`, the view's `Clone`/`Copy` and
-//! methods, and `RcuProtected`.
+//! `RcuField` for the pinned and `#[rcu]` fields, `HasRcuHead` and `HasRcuLinks`, the view's
+//! `Clone`/`Copy` and methods, and `RcuProtected`.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -138,6 +138,46 @@ pub(super) fn has_rcu_head(cx: &Cx<'_>, field: &Field<'_>) -> TokenStream {
             #[inline]
             unsafe fn rcu_head_container_of(__rcu_derive_head: *mut #krate::RcuHead) -> *mut Self {
                 unsafe { #head_field.container_of(__rcu_derive_head) }
+            }
+        }
+    }
+}
+
+/// `HasRcuLinks` through the `#[rcu_links]` field: the same shape as [`has_rcu_head`], through
+/// `RcuLinks::__field` instead of `RcuHead::__field`.
+pub(super) fn has_rcu_links(cx: &Cx<'_>, field: &Field<'_>) -> TokenStream {
+    let Cx { krate, self_ty, .. } = cx;
+    let (impl_generics, _, _) = cx.generics.split_for_impl();
+    let where_clause = cx.where_clause();
+    let cfgs = field.cfgs();
+    let n = field.index_literal();
+    // `RcuLinks::__field` fails (with the `#[rcu_links]` message) unless the field is an
+    // `RcuLinks`: span it at the field's type. Both methods make the same call, so rustc reports
+    // one error.
+    let links_field = respan(quote!(#krate::RcuLinks::__field::<Self, #krate::Field<#n>>()), field.ty.span());
+    // SAFETY (of the emitted impl), the contract of `HasRcuLinks`: both methods go through
+    // `RcuLinks::__field`, an inherent item of `#krate::RcuLinks`, which is the runtime's real
+    // `RcuLinks` because the same path is in the methods' signatures, which must match
+    // `HasRcuLinks`'s. It compiles only if the field `N` is an `RcuLinks` (the sealed
+    // `IsRcuLinks` bound on `HasField<Field<N>>::Type`), and its token's `raw_get` is
+    // `raw_get_field` of that one field on every call (same provenance), `container_of` its
+    // inverse `field_container_of`; no cast is written here.
+    //
+    // SAFETY (of the emitted `unsafe` block): the caller passes links returned by
+    // `raw_get_rcu_links` for a live value, that is, by `raw_get` for a live value, which is
+    // `container_of`'s contract.
+    quote! {
+        #(#cfgs)*
+        #[automatically_derived]
+        unsafe impl #impl_generics #krate::HasRcuLinks for #self_ty #where_clause {
+            #[inline]
+            fn raw_get_rcu_links(__rcu_derive_this: *mut Self) -> *mut #krate::RcuLinks {
+                #links_field.raw_get(__rcu_derive_this)
+            }
+
+            #[inline]
+            unsafe fn rcu_links_container_of(__rcu_derive_links: *mut #krate::RcuLinks) -> *mut Self {
+                unsafe { #links_field.container_of(__rcu_derive_links) }
             }
         }
     }

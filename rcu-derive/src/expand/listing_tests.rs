@@ -13,6 +13,8 @@ const INPUT: &str = "struct Config {
     reloads: u64,
     #[rcu_head]
     head: RcuHead,
+    #[rcu_links]
+    links: RcuLinks,
 }";
 
 /// The tokens as strings, without doc attributes and without the trailing commas that

@@ -130,6 +130,7 @@ fn expand(input: &Input<'_>) -> TokenStream {
         .map(|field| impls::has_pinned_field(&cx, field));
     let rcu_fields = input.fields_of(FieldKind::Rcu).map(|field| impls::rcu_field(&cx, field));
     let rcu_head = input.fields_of(FieldKind::RcuHead).next().map(|field| impls::has_rcu_head(&cx, field));
+    let rcu_links = input.fields_of(FieldKind::RcuLinks).next().map(|field| impls::has_rcu_links(&cx, field));
     let project_methods = pinning::project_methods(&cx);
     let view_impls = impls::view_impls(&cx);
     let rcu_protected = impls::rcu_protected_impl(&cx);
@@ -160,6 +161,7 @@ fn expand(input: &Input<'_>) -> TokenStream {
             #(#pinned)*
             #(#rcu_fields)*
             #rcu_head
+            #rcu_links
             #project_methods
             #view_impls
             #rcu_protected

@@ -28,7 +28,7 @@ pub(super) fn project_methods(cx: &Cx<'_>) -> TokenStream {
                 #krate::RcuMut::new(#private::Pin::new_unchecked(&mut #this.#member))
             },
             FieldKind::Pin => quote!(#private::Pin::new_unchecked(&mut #this.#member)),
-            FieldKind::Plain | FieldKind::RcuHead => quote!(&mut #this.#member),
+            FieldKind::Plain | FieldKind::RcuHead | FieldKind::RcuLinks => quote!(&mut #this.#member),
         };
         quote!(#(#cfgs)* #member: #value)
     });

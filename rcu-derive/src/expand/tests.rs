@@ -29,13 +29,14 @@ const CONFIG: &str = "struct Config {
     reloads: u64,
     #[pin] pinned: Pinned,
     #[rcu_head] head: RcuHead,
+    #[rcu_links] links: RcuLinks,
 }";
 
 #[test]
 fn named_struct_gets_every_impl() {
     let out = derive_str(CONFIG);
     assert!(!has(&out, "compile_error"));
-    for n in 0..4 {
+    for n in 0..5 {
         assert_eq!(count(&out, &format!("HasField < :: rcu_runtime :: Field < {n} > > for Config")), 1);
     }
     assert_eq!(count(&out, "HasPinnedField < :: rcu_runtime :: Field < 0 >"), 1);
@@ -44,6 +45,7 @@ fn named_struct_gets_every_impl() {
     assert_eq!(count(&out, "RcuField < :: rcu_runtime :: Field < 0 > > for Config"), 1);
     assert_eq!(count(&out, "RcuField <"), 1);
     assert_eq!(count(&out, ":: rcu_runtime :: HasRcuHead for Config"), 1);
+    assert_eq!(count(&out, ":: rcu_runtime :: HasRcuLinks for Config"), 1);
     assert_eq!(count(&out, ":: rcu_runtime :: RcuProtected for Config"), 1);
     assert!(has(&out, "struct ConfigProjection < 'pin > where Config : 'pin"));
     assert!(has(&out, "routes : :: rcu_runtime :: RcuMut < 'pin , Rcu < Box < RouteTable > > >"));
@@ -56,6 +58,12 @@ fn named_struct_gets_every_impl() {
     assert!(!has(&out, "fn reloads"));
     assert!(has(&out, ":: rcu_runtime :: __private :: UseRcuProtectedPinnedDropInsteadOfDrop for Config"));
     assert!(has(&out, ":: rcu_runtime :: RcuHead :: __field :: < Self , :: rcu_runtime :: Field < 3 > > ()"));
+    assert_eq!(
+        count(&out, ":: rcu_runtime :: RcuLinks :: __field :: < Self , :: rcu_runtime :: Field < 4 > > ()"),
+        2
+    );
+    // The links project like a plain field.
+    assert!(has(&out, "links : & 'pin mut RcuLinks"));
     assert!(has(
         &out,
         "type ReaderFields = (< Self as :: rcu_runtime :: HasField < :: rcu_runtime :: Field < 0 > > > :: Type ,) ;"
@@ -72,6 +80,20 @@ fn named_struct_gets_every_impl() {
 fn no_rcu_head_means_no_has_rcu_head() {
     let out = derive_str("struct S { #[rcu] a: Rcu<Box<u8>> }");
     assert!(!has(&out, "HasRcuHead"));
+    assert!(!has(&out, "HasRcuLinks"));
+}
+
+#[test]
+fn rcu_links_in_a_generic_tuple_struct_under_cfg() {
+    let out = derive_str("struct N<T: Send>(T, #[cfg(unix)] #[rcu_links] RcuLinks) where T: Sync;");
+    assert!(has(
+        &out,
+        "# [cfg (unix)] # [automatically_derived] unsafe impl < T > :: rcu_runtime :: HasRcuLinks for N < T > where T : Send , T : Sync ,"
+    ));
+    assert!(has(
+        &out,
+        ":: rcu_runtime :: RcuLinks :: __field :: < Self , :: rcu_runtime :: Field < 1 > > ()"
+    ));
 }
 
 #[test]

@@ -50,9 +50,13 @@ pub(super) fn projection_type(cx: &Cx<'_>, mutability: Mutability) -> TokenStrea
         let projected = match (field.kind, mutability) {
             (FieldKind::Rcu, Mutability::Mut) => quote!(#krate::RcuMut<#pin, #ty>),
             (FieldKind::Pin, Mutability::Mut) => quote!(#private::Pin<&#pin mut #ty>),
-            (FieldKind::Plain | FieldKind::RcuHead, Mutability::Mut) => quote!(&#pin mut #ty),
+            (FieldKind::Plain | FieldKind::RcuHead | FieldKind::RcuLinks, Mutability::Mut) => {
+                quote!(&#pin mut #ty)
+            }
             (FieldKind::Rcu | FieldKind::Pin, Mutability::Shared) => quote!(#private::Pin<&#pin #ty>),
-            (FieldKind::Plain | FieldKind::RcuHead, Mutability::Shared) => quote!(&#pin #ty),
+            (FieldKind::Plain | FieldKind::RcuHead | FieldKind::RcuLinks, Mutability::Shared) => {
+                quote!(&#pin #ty)
+            }
         };
         match &field.member {
             Member::Named(ident) => quote!(#(#cfgs)* #docs #vis #ident: #projected),

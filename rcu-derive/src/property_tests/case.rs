@@ -34,6 +34,7 @@ pub(super) enum Kind {
     Pin,
     Rcu,
     RcuHead,
+    RcuLinks,
 }
 
 impl Kind {

@@ -62,7 +62,7 @@ impl Gen<'_> {
             }
             4 => self.repr(options),
             5 => {
-                let attr = self.rng.pick(&["rcu", "pin", "rcu_head"]);
+                let attr = self.rng.pick(&["rcu", "pin", "rcu_head", "rcu_links"]);
                 let args = self.rng.pick(&["", "", "(x)", " = true"]);
                 let loc = self.src.tok(&format!("#[{attr}{args}]"));
                 self.error(
@@ -524,6 +524,7 @@ pub(super) struct FieldHelpers {
     pub(super) rcu: Option<Loc>,
     pub(super) pin: Option<Loc>,
     pub(super) rcu_head: Option<Loc>,
+    pub(super) rcu_links: Option<Loc>,
 }
 
 pub(super) struct GenField {
@@ -580,9 +581,9 @@ pub(super) fn field_attrs(g: &mut Gen<'_>) -> FieldHelpers {
     let mut helpers = FieldHelpers::default();
     let count = g.rng.weighted(&[30, 45, 18, 7]);
     for _ in 0..count {
-        match g.rng.weighted(&[30, 14, 14, 2, 8, 8, 6]) {
-            which @ 0..=2 => {
-                let name = ["rcu", "pin", "rcu_head"][which];
+        match g.rng.weighted(&[30, 14, 14, 10, 2, 8, 8, 6]) {
+            which @ 0..=3 => {
+                let name = ["rcu", "pin", "rcu_head", "rcu_links"][which];
                 let form = g.rng.weighted(&[88, 4, 4, 4]);
                 let start = g.src.pos;
                 g.src.raw(&format!("#[{name}"));
@@ -607,7 +608,8 @@ pub(super) fn field_attrs(g: &mut Gen<'_>) -> FieldHelpers {
                 let slot = match which {
                     0 => &mut helpers.rcu,
                     1 => &mut helpers.pin,
-                    _ => &mut helpers.rcu_head,
+                    2 => &mut helpers.rcu_head,
+                    _ => &mut helpers.rcu_links,
                 };
                 if slot.is_some() {
                     g.error("duplicate field attribute", format!("duplicate `#[{name}]` on one field"), attr);
@@ -615,7 +617,7 @@ pub(super) fn field_attrs(g: &mut Gen<'_>) -> FieldHelpers {
                     *slot = Some(attr);
                 }
             }
-            3 => {
+            4 => {
                 let attr = g.rng.pick(&["#[rcu_protected(view = V)]", "#[rcu_protected]"]);
                 let loc = g.src.tok(attr);
                 g.error(
@@ -624,10 +626,10 @@ pub(super) fn field_attrs(g: &mut Gen<'_>) -> FieldHelpers {
                     loc,
                 );
             }
-            4 => {
+            5 => {
                 g.src.tok(g.rng.pick(&["#[cfg(unix)]", "#[cfg(all())]", "#[cfg(not(miri))]"]));
             }
-            5 => {
+            6 => {
                 g.src.raw(g.rng.pick(&["/// A field.\n", "#[doc = \"A field.\"]", "/** A field. */"]));
                 g.src.raw(" ");
             }
@@ -665,6 +667,9 @@ pub(super) fn field_type(g: &mut Gen<'_>, params: &[Param], helpers: &FieldHelpe
     }
     if helpers.rcu_head.is_some() && g.rng.chance(80) {
         return (g.rng.pick(&["RcuHead", "rcu_runtime::RcuHead"])).to_owned();
+    }
+    if helpers.rcu_links.is_some() && g.rng.chance(80) {
+        return (g.rng.pick(&["RcuLinks", "rcu_runtime::RcuLinks"])).to_owned();
     }
     types[g.rng.below(types.len())].clone()
 }

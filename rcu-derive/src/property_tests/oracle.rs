@@ -2,41 +2,63 @@
 
 use super::*;
 
-/// The oracle's reading of the helpers into kinds, with the errors of `valid.rs`.
+/// The oracle's reading of the helpers into kinds, with the errors of `ast.rs`: `#[rcu]` wins
+/// over every other helper, then `#[rcu_head]`, then `#[rcu_links]`, then `#[pin]`; each loser
+/// is an error at its attribute (the `#[pin]` one after the `#[rcu_head]`/`#[rcu_links]` one
+/// only when `#[rcu]` is there). Then a second head or a second set of links, in field order.
 pub(super) fn resolve_kinds(g: &mut Gen<'_>, fields: &[GenField]) -> Vec<Kind> {
     let mut kinds = Vec::new();
     for field in fields {
         let h = &field.helpers;
-        let kind = match (h.rcu, h.pin, h.rcu_head) {
-            (Some(_), pin, head) => {
-                if let Some(pin) = pin {
-                    g.error("rcu with pin", "`#[rcu]` and `#[pin]` on one field", pin);
+        let kind = if h.rcu.is_some() {
+            for (extra, rule, message) in [
+                (h.pin, "rcu with pin", "`#[rcu]` and `#[pin]` on one field"),
+                (h.rcu_head, "rcu with rcu_head", "`#[rcu]` and `#[rcu_head]` on one field"),
+                (h.rcu_links, "rcu with rcu_links", "`#[rcu]` and `#[rcu_links]` on one field"),
+            ] {
+                if let Some(extra) = extra {
+                    g.error(rule, message, extra);
                 }
-                if let Some(head) = head {
-                    g.error("rcu with rcu_head", "`#[rcu]` and `#[rcu_head]` on one field", head);
+            }
+            Kind::Rcu
+        } else {
+            let (kind, pin_message) = match (h.rcu_head, h.rcu_links) {
+                (Some(_), links) => {
+                    if let Some(links) = links {
+                        let message = "`#[rcu_head]` and `#[rcu_links]` on one field";
+                        g.error("rcu_head with rcu_links", message, links);
+                    }
+                    (Kind::RcuHead, "`#[pin]` and `#[rcu_head]` on one field")
                 }
-                Kind::Rcu
+                (None, Some(_)) => (Kind::RcuLinks, "`#[pin]` and `#[rcu_links]` on one field"),
+                (None, None) => (if h.pin.is_some() { Kind::Pin } else { Kind::Plain }, ""),
+            };
+            if let (Some(pin), Kind::RcuHead | Kind::RcuLinks) = (h.pin, kind) {
+                g.error("pin with rcu_head or rcu_links", pin_message, pin);
             }
-            (None, Some(pin), Some(_)) => {
-                g.error("pin with rcu_head", "`#[pin]` and `#[rcu_head]` on one field", pin);
-                Kind::RcuHead
-            }
-            (None, None, Some(_)) => Kind::RcuHead,
-            (None, Some(_), None) => Kind::Pin,
-            (None, None, None) => Kind::Plain,
+            kind
         };
         kinds.push(kind);
     }
-    let mut seen = false;
+    let (mut head_seen, mut links_seen) = (false, false);
     for (field, kind) in fields.iter().zip(&mut kinds) {
-        if *kind == Kind::RcuHead {
-            if seen {
-                let head = field.helpers.rcu_head.expect("a head field has the attribute");
-                g.error("second rcu_head", "a second `#[rcu_head]` field", head);
-                *kind = Kind::Plain;
+        let (seen, attr, rule, message) = match *kind {
+            Kind::RcuHead => {
+                (&mut head_seen, field.helpers.rcu_head, "second rcu_head", "a second `#[rcu_head]` field")
             }
-            seen = true;
+            Kind::RcuLinks => (
+                &mut links_seen,
+                field.helpers.rcu_links,
+                "second rcu_links",
+                "a second `#[rcu_links]` field",
+            ),
+            _ => continue,
+        };
+        if *seen {
+            g.error(rule, message, attr.expect("a head or links field has the attribute"));
+            *kind = Kind::Plain;
         }
+        *seen = true;
     }
     kinds
 }

@@ -72,6 +72,7 @@ fn mutated_tokens_never_panic_and_errors_mean_invalid_input() {
         "rcu",
         "pin",
         "rcu_head",
+        "rcu_links",
         "rcu_protected",
         "Self",
         "r#type",

@@ -219,7 +219,9 @@ pub(super) fn check_expansion(case: &Case, model: &Model, file: &syn::File) -> R
             let ok = match (kind, mutable, &field.ty) {
                 (Kind::Rcu, true, ty) => last_segment(ty).as_deref() == Some("RcuMut"),
                 (Kind::Pin, _, ty) | (Kind::Rcu, false, ty) => last_segment(ty).as_deref() == Some("Pin"),
-                (Kind::Plain | Kind::RcuHead, _, Type::Reference(r)) => r.mutability.is_some() == mutable,
+                (Kind::Plain | Kind::RcuHead | Kind::RcuLinks, _, Type::Reference(r)) => {
+                    r.mutability.is_some() == mutable
+                }
                 _ => false,
             };
             if !ok {
@@ -278,19 +280,25 @@ pub(super) fn check_expansion(case: &Case, model: &Model, file: &syn::File) -> R
             return Err(format!("`{trait_name}` for fields {indices:?}, expected {expected:?}"));
         }
     }
-    let head = model.fields.iter().position(|(_, kind)| *kind == Kind::RcuHead);
-    let heads: Vec<&syn::ItemImpl> =
-        by_trait.iter().filter(|(name, _, _)| name == "HasRcuHead").map(|(_, _, imp)| *imp).collect();
-    match (head, heads.as_slice()) {
-        (None, []) => {}
-        (Some(head), [imp]) => {
-            let mut indices = Vec::new();
-            field_indices_in(imp.to_token_stream(), &mut indices);
-            if indices.is_empty() || indices.iter().any(|&n| n != head) {
-                return Err(format!("`HasRcuHead` goes through fields {indices:?}, the head is {head}"));
+    for (kind, trait_name) in [(Kind::RcuHead, "HasRcuHead"), (Kind::RcuLinks, "HasRcuLinks")] {
+        let field = model.fields.iter().position(|(_, k)| *k == kind);
+        let impls: Vec<&syn::ItemImpl> =
+            by_trait.iter().filter(|(name, _, _)| name == trait_name).map(|(_, _, imp)| *imp).collect();
+        match (field, impls.as_slice()) {
+            (None, []) => {}
+            (Some(field), [imp]) => {
+                let mut indices = Vec::new();
+                field_indices_in(imp.to_token_stream(), &mut indices);
+                if indices.is_empty() || indices.iter().any(|&n| n != field) {
+                    return Err(format!(
+                        "`{trait_name}` goes through fields {indices:?}, the field is {field}"
+                    ));
+                }
+            }
+            (field, impls) => {
+                return Err(format!("{} `{trait_name}` impls for field {field:?}", impls.len()));
             }
         }
-        (head, heads) => return Err(format!("{} `HasRcuHead` impls for head {head:?}", heads.len())),
     }
     for trait_name in ["RcuProtected", "Unpin"] {
         if count_of(trait_name) != 1 {

@@ -3,12 +3,14 @@
 //! rculfhash.
 //!
 //! The memory layout and the protocol steps (lookup, link, unlink, bucket migration, and the
-//! argument that a lookup never misses a key present throughout) are in `hash_map/raw.rs`; this
-//! file adds the locking, the resize policy and the reclamation.
+//! argument that a lookup never misses a key present throughout) are in `hash_map/raw.rs`; the
+//! stripes, and the batches in which they hand unlinked nodes to a grace period, in
+//! `hash_map/stripes.rs`; this file adds the locking, the resize policy and the reclamation.
 
 #[cfg_attr(not(loom), expect(unreachable_pub, reason = "public only for the loom models"))]
 mod raw;
 mod retired;
+mod stripes;
 
 use core::borrow::Borrow;
 use core::fmt;
@@ -19,25 +21,15 @@ use std::collections::hash_map::RandomState;
 use std::sync::TryLockError;
 
 use self::raw::{Header, MIN_LOG2, RawNode, RawTable, STRIPE_BITS, stripe_of};
-use self::retired::{Tables, free_node, free_table};
-use crate::engine::sync::{AtomicPtr, AtomicUsize, Mutex, Ordering};
-use crate::writer_lock::WriterLock;
+use self::retired::{Tables, free_table};
+use self::stripes::{Local, REENTRY_ADVICE, Shared};
+use crate::engine::sync::{Arc, AtomicPtr, AtomicUsize, Mutex, Ordering};
+use crate::writer_lock::WriterGuard;
 use crate::{Guard, call_rcu, read_lock};
 
 /// Buckets migrated per acquisition of a stripe lock during a resize: long enough to amortize
 /// the lock, short enough that updaters of that stripe wait a few microseconds at most.
 const MIGRATION_CHUNK: usize = 64;
-
-/// What to do instead of updating the map re-entrantly.
-const REENTRY_ADVICE: &str = "A key's Hash and Eq must not update the map they are stored in.";
-
-/// One lock stripe: it serializes the updaters of every bucket whose hash starts with its
-/// number, in every table, and counts the entries of those buckets.
-#[repr(align(64))]
-struct Stripe {
-    lock: WriterLock<()>,
-    count: AtomicUsize,
-}
 
 /// A concurrent hash map for read-mostly data: lookups take no lock and do no atomic
 /// read-modify-write, updates lock one stripe of the table, and removed entries are freed after
@@ -51,11 +43,17 @@ struct Stripe {
 /// Updaters go through `&self` from any thread: [`insert`](Self::insert),
 /// [`remove`](Self::remove), [`get_or_insert_with`](Self::get_or_insert_with). They lock one of
 /// 32 stripes (by the top bits of the hash), so updates to different stripes run in parallel.
-/// A replaced or removed entry is unlinked at once and freed after a grace period through
-/// `call_rcu` and the callback head embedded in its node: the updater does not wait and nothing
-/// is allocated beyond the node. Pending frees are bounded by the engine's `call_rcu`
-/// backpressure (an updater that is not itself inside a read-side critical section waits when
-/// too many are pending).
+/// A replaced or removed entry is unlinked at once and dropped after a grace period on the
+/// callback worker: the updater does not wait, and nothing is allocated per entry beyond the
+/// node. The nodes a stripe unlinks are handed over in batches (64 nodes, one callback per
+/// batch): a batch that fills goes to the worker at once, and one that does not is taken there
+/// by a callback queued when it was started, so a removed entry is dropped within about two
+/// grace periods even if its stripe sees no more updates ([`rcu_barrier`](crate::rcu_barrier)
+/// waits for it). The worker drops the keys and values and gives the nodes' memory back to the
+/// map (up to 65 536 nodes' worth), where inserts reuse it: a map that removes and inserts at
+/// the same rate allocates almost nothing. Pending frees are bounded by the engine's
+/// backpressure on callbacks, counted in batches (an updater that is not itself inside a
+/// read-side critical section waits when too many are pending).
 ///
 /// # Resizing
 ///
@@ -106,11 +104,13 @@ struct Stripe {
 /// - Every node reachable from a bucket of these tables is a live `RawNode<K, V>` leaked from a
 ///   `Box` and owned by the map, in exactly one chain: the bucket `index(hash(key))` of the
 ///   first table on the `next_table` path whose progress has not passed that index. A node that
-///   is unlinked is freed only after a grace period.
+///   is unlinked goes, under the same stripe lock, into that stripe's batch (`stripes.rs`), which
+///   frees it (or reuses its memory) only after a grace period that starts after the unlinking.
 /// - The stripe counts add up to the number of nodes; each changes only under its lock.
 pub struct RcuHashMap<K, V, S = RandomState> {
     table: AtomicPtr<Header>,
-    stripes: Box<[Stripe]>,
+    /// The stripes and the spare node memory, shared with the callbacks that free batches.
+    shared: Arc<Shared<K, V>>,
     /// Held by the one resizer; holds its scratch space.
     resizing: Mutex<Vec<(*mut RawNode<K, V>, usize)>>,
     hasher: S,
@@ -190,13 +190,10 @@ impl<K, V, S> RcuHashMap<K, V, S> {
     #[must_use]
     pub fn with_capacity_and_hasher(capacity: usize, hasher: S) -> Self {
         let table = RawTable::<K, V>::alloc(log2_for(capacity));
-        let stripes = (0..1 << STRIPE_BITS)
-            .map(|_| Stripe { lock: WriterLock::new(()), count: AtomicUsize::new(0) })
-            .collect();
         // INVARIANT: a fresh, empty table; no nodes; counts zero.
         Self {
             table: AtomicPtr::new(table.into_tagged()),
-            stripes,
+            shared: Arc::new(Shared::new(1 << STRIPE_BITS)),
             resizing: Mutex::new(Vec::new()),
             hasher,
             _owns: PhantomData,
@@ -215,7 +212,7 @@ impl<K, V, S> RcuHashMap<K, V, S> {
     /// ```
     pub fn len(&self) -> usize {
         // Relaxed: counts, not synchronization; each changes under its stripe lock.
-        self.stripes.iter().map(|s| s.count.load(Ordering::Relaxed)).sum()
+        self.shared.stripes.iter().map(|s| s.count.load(Ordering::Relaxed)).sum()
     }
 
     /// Whether the map is empty (exact when no update runs concurrently).
@@ -377,21 +374,17 @@ where
     /// stripe's entry count and the bucket's table size; also says whether a resize is under
     /// way (which the caller then helps to finish).
     #[track_caller]
-    fn locked<R>(
-        &self,
-        hash: u64,
-        what: &str,
-        update: impl FnOnce(&AtomicPtr<RawNode<K, V>>, &AtomicUsize, usize) -> R,
-    ) -> (R, bool) {
+    fn locked<R>(&self, hash: u64, what: &str, update: impl FnOnce(Locked<'_, K, V>) -> R) -> (R, bool) {
         let _guard = read_lock();
-        let stripe = &self.stripes[stripe_of(hash)];
-        let _lock = stripe.lock.lock(what, REENTRY_ADVICE);
+        let stripe = &self.shared.stripes[stripe_of(hash)];
+        let mut lock: WriterGuard<'_, Local<K, V>> = stripe.lock.lock(what, REENTRY_ADVICE);
         // SAFETY: we hold the stripe lock and are inside `_guard`'s section.
         let table = unsafe { self.owning_table(hash) };
         // SAFETY: the table is alive while `_guard` lives, which outlasts `update`; the index is
         // in bounds.
-        let bucket = unsafe { table.bucket(table.index(hash)) };
-        let result = update(bucket, &stripe.count, table.buckets());
+        let head = unsafe { table.bucket(table.index(hash)) };
+        let locked = Locked { head, count: &stripe.count, buckets: table.buckets(), local: &mut lock };
+        let result = update(locked);
         // SAFETY: the current table is alive (`_guard`).
         let resizing = unsafe { self.current().next_table() }.is_some();
         (result, resizing)
@@ -417,32 +410,28 @@ where
     #[track_caller]
     pub fn insert(&self, key: K, value: V) -> bool {
         let hash = self.hasher.hash_one(&key);
-        let node = Box::new(RawNode::new(key, value));
-        let ((replaced, grow), resizing) =
-            self.locked(hash, "RcuHashMap::insert", |bucket, count, buckets| {
-                // SAFETY: we hold the bucket's stripe lock (`locked`).
-                let (link, old) = unsafe { raw::find_locked(bucket, |k| *k == node.key) };
-                let node = NonNull::from(Box::leak(node));
-                if old.is_null() {
-                    // SAFETY: as above; the node is fresh and the map owns it from now on.
-                    unsafe { raw::link_front(bucket, node) };
-                    // INVARIANT: one node more in this stripe.
-                    let count = add(count, 1);
-                    (None, count * 4 > (buckets >> STRIPE_BITS) * 3)
-                } else {
-                    // SAFETY: as above; `link` points to `old`, which is retired below.
-                    unsafe { raw::replace_at(link, old, node) };
-                    (Some(old), false)
-                }
-            });
+        let ((replaced, grow), resizing) = self.locked(hash, "RcuHashMap::insert", |locked| {
+            // SAFETY: we hold the bucket's stripe lock (`locked`).
+            let (link, old) = unsafe { raw::find_locked(locked.head, |k| *k == key) };
+            let node = locked.local.new_node(&self.shared.spare, key, value);
+            let Some(old) = NonNull::new(old) else {
+                // SAFETY: as above; the node is fresh and the map owns it from now on.
+                unsafe { raw::link_front(locked.head, node) };
+                // INVARIANT: one node more in this stripe.
+                let count = add(locked.count, 1);
+                return (None, count * 4 > (locked.buckets >> STRIPE_BITS) * 3);
+            };
+            // SAFETY: as above; `link` points to `old`.
+            unsafe { raw::replace_at(link, old.as_ptr(), node) };
+            // SAFETY: we hold the stripe lock; `old` was the map's, unlinked just now.
+            (Some(unsafe { locked.local.retire(old) }), false)
+        });
+        // Before resizing, which runs `K`'s `Hash` and may panic.
+        let replaced = replaced.map(|retired| retired.run(&self.shared, stripe_of(hash))).is_some();
         if grow || resizing {
             self.resize();
         }
-        if let Some(old) = replaced {
-            // SAFETY: `old` was unlinked by `replace_at`; the map owned it.
-            unsafe { retire(old) };
-        }
-        replaced.is_some()
+        replaced
     }
 
     /// Removes `key`; returns true if it was present. The entry is freed after a grace period
@@ -469,24 +458,24 @@ where
         Q: Hash + Eq + ?Sized,
     {
         let hash = self.hasher.hash_one(key);
-        let (removed, resizing) = self.locked(hash, "RcuHashMap::remove", |bucket, count, buckets| {
+        let (removed, resizing) = self.locked(hash, "RcuHashMap::remove", |locked| {
             // SAFETY: we hold the bucket's stripe lock (`locked`).
-            let (link, old) = unsafe { raw::find_locked(bucket, |k: &K| k.borrow() == key) };
-            if old.is_null() {
-                return None;
-            }
-            // SAFETY: as above; `link` points to `old`, which is retired below.
-            unsafe { raw::unlink_at(link, old) };
+            let (link, old) = unsafe { raw::find_locked(locked.head, |k: &K| k.borrow() == key) };
+            let old = NonNull::new(old)?;
+            // SAFETY: as above; `link` points to `old`.
+            unsafe { raw::unlink_at(link, old.as_ptr()) };
             // INVARIANT: one node less in this stripe.
-            let count = add(count, usize::MAX);
-            Some((old, count * 8 < buckets >> STRIPE_BITS && buckets > 1 << MIN_LOG2))
+            let count = add(locked.count, usize::MAX);
+            let shrink = count * 8 < locked.buckets >> STRIPE_BITS && locked.buckets > 1 << MIN_LOG2;
+            // SAFETY: we hold the stripe lock; `old` was the map's, unlinked just now.
+            Some((unsafe { locked.local.retire(old) }, shrink))
         });
-        let Some((old, shrink)) = removed else { return false };
+        let Some((retired, shrink)) = removed else { return false };
+        // Before resizing, which runs `K`'s `Hash` and may panic.
+        retired.run(&self.shared, stripe_of(hash));
         if shrink || resizing {
             self.resize();
         }
-        // SAFETY: `old` was unlinked by `unlink_at`; the map owned it.
-        unsafe { retire(old) };
         true
     }
 
@@ -517,21 +506,21 @@ where
             return value;
         }
         let hash = self.hasher.hash_one(&key);
-        let node = Box::new(RawNode::new(key, make()));
+        let value = make();
         let ((present, unused, grow), resizing) =
-            self.locked(hash, "RcuHashMap::get_or_insert_with", |bucket, count, buckets| {
+            self.locked(hash, "RcuHashMap::get_or_insert_with", |locked| {
                 // SAFETY: we hold the bucket's stripe lock (`locked`).
-                let (_, old) = unsafe { raw::find_locked(bucket, |k| *k == node.key) };
+                let (_, old) = unsafe { raw::find_locked(locked.head, |k| *k == key) };
                 if !old.is_null() {
                     // Someone was faster: keep theirs, drop ours outside the lock.
-                    return (old, Some(node), false);
+                    return (old, Some((key, value)), false);
                 }
-                let node = NonNull::from(Box::leak(node));
+                let node = locked.local.new_node(&self.shared.spare, key, value);
                 // SAFETY: as above; the node is fresh and the map owns it from now on.
-                unsafe { raw::link_front(bucket, node) };
+                unsafe { raw::link_front(locked.head, node) };
                 // INVARIANT: one node more in this stripe.
-                let count = add(count, 1);
-                (node.as_ptr(), None, count * 4 > (buckets >> STRIPE_BITS) * 3)
+                let count = add(locked.count, 1);
+                (node.as_ptr(), None, count * 4 > (locked.buckets >> STRIPE_BITS) * 3)
             });
         drop(unused);
         if grow || resizing {
@@ -581,7 +570,8 @@ where
         while index < table.buckets() {
             let stripe = index / per_stripe;
             let end = (index + MIGRATION_CHUNK).min((stripe + 1) * per_stripe);
-            let _lock = self.stripes[stripe].lock.lock("RcuHashMap::insert (resizing)", REENTRY_ADVICE);
+            let _lock =
+                self.shared.stripes[stripe].lock.lock("RcuHashMap::insert (resizing)", REENTRY_ADVICE);
             while index < end {
                 // SAFETY:
                 // - we are the resizer and hold the stripe lock of `index`; every destination
@@ -610,6 +600,18 @@ where
     }
 }
 
+/// A bucket under its stripe's lock, as [`RcuHashMap::locked`] hands it to an update.
+struct Locked<'a, K, V> {
+    /// The bucket's head, in the table that holds its hash now.
+    head: &'a AtomicPtr<RawNode<K, V>>,
+    /// The stripe's entry count.
+    count: &'a AtomicUsize,
+    /// The number of buckets of the bucket's table.
+    buckets: usize,
+    /// What the stripe's updaters keep: where unlinked nodes go, memory for new ones.
+    local: &'a mut Local<K, V>,
+}
+
 /// Adds `delta` (wrapping: `usize::MAX` subtracts one) to a stripe count, under its lock; returns
 /// the new count.
 fn add(count: &AtomicUsize, delta: usize) -> usize {
@@ -618,20 +620,6 @@ fn add(count: &AtomicUsize, delta: usize) -> usize {
     let new = count.load(Ordering::Relaxed).wrapping_add(delta);
     count.store(new, Ordering::Relaxed);
     new
-}
-
-/// Frees an unlinked node after a grace period, through its embedded head.
-///
-/// # Safety
-///
-/// `node` is a node leaked from a `Box`, owned by the caller, unlinked (no new reader can reach
-/// it), whose head is not queued.
-unsafe fn retire<K: Send + 'static, V: Send + 'static>(node: *mut RawNode<K, V>) {
-    // SAFETY: the node is alive; the projection creates no reference.
-    let head = unsafe { NonNull::new_unchecked(&raw mut (*node).head) };
-    // SAFETY: we own the node and its head (not queued); `free_node` frees exactly this box
-    // after a grace period, on the worker, which `K, V: Send + 'static` allow.
-    unsafe { call_rcu(head, free_node::<K, V>) };
 }
 
 impl<K, V, S: Default> Default for RcuHashMap<K, V, S> {
@@ -719,6 +707,11 @@ where
 /// assert_eq!(iter.next(), None);
 /// ```
 ///
+/// # Send and Sync
+///
+/// Like `(&'g K, &'g V)`, an `Iter` is `Send` and `Sync` when `K: Sync` and `V: Sync`: it
+/// gives those borrows on whatever thread walks it, within the guard's borrow.
+///
 /// # Invariants
 ///
 /// `table` (until exhausted) is a table reached inside the section that `'g` borrows, `bucket`
@@ -729,6 +722,21 @@ pub struct Iter<'g, K, V> {
     bucket: usize,
     node: *mut RawNode<K, V>,
     _borrows: PhantomData<(&'g K, &'g V)>,
+}
+
+// SAFETY: an `Iter` gives `&'g K` and `&'g V` and otherwise only loads pointers (atomics) of
+// tables and nodes that stay alive for `'g` (invariant), whichever thread loads them within
+// `'g`: the grace period that frees them waits for the end of the guard's section, which comes
+// after `'g`. So it may move when those borrows may: `K: Sync`, `V: Sync`.
+unsafe impl<K: Sync, V: Sync> Send for Iter<'_, K, V> {}
+// SAFETY: `&Iter` gives a clone of it (`Clone`), as sendable as the iterator (above).
+unsafe impl<K: Sync, V: Sync> Sync for Iter<'_, K, V> {}
+
+impl<K, V> Clone for Iter<'_, K, V> {
+    fn clone(&self) -> Self {
+        // INVARIANT: the same position, reached in the same section.
+        Self { table: self.table, bucket: self.bucket, node: self.node, _borrows: PhantomData }
+    }
 }
 
 impl<'g, K, V> Iterator for Iter<'g, K, V> {

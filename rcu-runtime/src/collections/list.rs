@@ -21,9 +21,10 @@ use crate::{Guard, RcuOld};
 
 /// A struct with embedded [`RcuLinks`], so that it can be a node of an [`RcuList`].
 ///
-/// The shape mirrors [`HasRcuHead`](crate::HasRcuHead); implement it on top of the links field's
-/// [`HasField`](crate::HasField) impl (a `#[rcu_links]` field under `#[derive(RcuProtected)]`
-/// will emit both). By hand:
+/// The shape mirrors [`HasRcuHead`](crate::HasRcuHead). `#[derive(RcuProtected)]` implements it
+/// for a struct with a `#[rcu_links]` field, on top of that field's [`HasField`](crate::HasField)
+/// impl, and checks that the field is an `RcuLinks` (see [`RcuList`]'s example). By hand, the
+/// same two impls:
 ///
 /// ```
 /// use rcu_runtime::{Field, HasField, HasRcuLinks, RcuLinks};
@@ -64,6 +65,24 @@ pub unsafe trait HasRcuLinks: Sized {
     /// `links` must have been returned by [`HasRcuLinks::raw_get_rcu_links`] for a value that is
     /// still alive, with provenance over the whole value.
     unsafe fn rcu_links_container_of(links: *mut RcuLinks) -> *mut Self;
+}
+
+impl RcuLinks {
+    /// The derived `HasRcuLinks` impl's way to its `#[rcu_links]` field `F`: compiles only when
+    /// the field is an `RcuLinks` (the `IsRcuLinks` bound, with the `#[rcu_links]` error message).
+    ///
+    /// An inherent item of `RcuLinks` because that is the one type the derived impl is sure is
+    /// this crate's own: it appears in `HasRcuLinks`' signature, which the compiler checks the
+    /// impl against, while any path the derive writes could be redirected by the user's crate.
+    #[doc(hidden)]
+    #[inline]
+    #[must_use]
+    pub const fn __field<T, F>() -> crate::__private::LinksField<T>
+    where
+        T: crate::HasField<F, Type: crate::__private::IsRcuLinks>,
+    {
+        crate::__private::LinksField::links::<F>()
+    }
 }
 
 /// The writer's side of the list, behind its lock.
@@ -107,17 +126,14 @@ pub(super) struct Writer {
 /// # Examples
 ///
 /// ```
-/// use rcu_runtime::{read_lock, Field, HasField, HasRcuLinks, RcuLinks, RcuList};
+/// use rcu_runtime::{read_lock, RcuLinks, RcuList, RcuProtected};
 ///
-/// struct Route { prefix: u32, links: RcuLinks }
-/// # // SAFETY: the type and offset of `Route::links`.
-/// # unsafe impl HasField<Field<1>> for Route { type Type = RcuLinks; const OFFSET: usize = core::mem::offset_of!(Route, links); }
-/// # // SAFETY: both methods go through the `HasField` impl of `links`.
-/// # unsafe impl HasRcuLinks for Route {
-/// #     fn raw_get_rcu_links(this: *mut Self) -> *mut RcuLinks { <Self as HasField<Field<1>>>::raw_get_field(this) }
-/// #     // SAFETY: forwarded from the caller.
-/// #     unsafe fn rcu_links_container_of(l: *mut RcuLinks) -> *mut Self { unsafe { <Self as HasField<Field<1>>>::field_container_of(l) } }
-/// # }
+/// #[derive(RcuProtected)]
+/// struct Route {
+///     prefix: u32,
+///     #[rcu_links] // emits `HasRcuLinks` through this field
+///     links: RcuLinks,
+/// }
 ///
 /// let routes = RcuList::new();
 /// routes.push_back(Box::new(Route { prefix: 10, links: RcuLinks::new() }));
@@ -169,16 +185,9 @@ impl<T: HasRcuLinks> RcuList<T> {
     /// # Examples
     ///
     /// ```
-    /// # use rcu_runtime::{Field, HasField, HasRcuLinks, RcuLinks, RcuList};
-    /// # struct Node { links: RcuLinks }
-    /// # // SAFETY: the type and offset of `Node::links`.
-    /// # unsafe impl HasField<Field<0>> for Node { type Type = RcuLinks; const OFFSET: usize = 0; }
-    /// # // SAFETY: through the `HasField` impl.
-    /// # unsafe impl HasRcuLinks for Node {
-    /// #     fn raw_get_rcu_links(this: *mut Self) -> *mut RcuLinks { <Self as HasField<Field<0>>>::raw_get_field(this) }
-    /// #     // SAFETY: forwarded.
-    /// #     unsafe fn rcu_links_container_of(l: *mut RcuLinks) -> *mut Self { unsafe { <Self as HasField<Field<0>>>::field_container_of(l) } }
-    /// # }
+    /// # use rcu_runtime::{RcuLinks, RcuList, RcuProtected};
+    /// # #[derive(RcuProtected)]
+    /// # struct Node { #[rcu_links] links: RcuLinks }
     /// let list: RcuList<Node> = RcuList::new();
     /// assert!(list.is_empty());
     /// ```
@@ -217,16 +226,9 @@ impl<T: HasRcuLinks> RcuList<T> {
     /// # Examples
     ///
     /// ```
-    /// # use rcu_runtime::{read_lock, Field, HasField, HasRcuLinks, RcuLinks, RcuList};
-    /// # struct Item { links: RcuLinks, n: u8 }
-    /// # // SAFETY: the type and offset of `Item::links`.
-    /// # unsafe impl HasField<Field<0>> for Item { type Type = RcuLinks; const OFFSET: usize = core::mem::offset_of!(Item, links); }
-    /// # // SAFETY: through the `HasField` impl.
-    /// # unsafe impl HasRcuLinks for Item {
-    /// #     fn raw_get_rcu_links(this: *mut Self) -> *mut RcuLinks { <Self as HasField<Field<0>>>::raw_get_field(this) }
-    /// #     // SAFETY: forwarded.
-    /// #     unsafe fn rcu_links_container_of(l: *mut RcuLinks) -> *mut Self { unsafe { <Self as HasField<Field<0>>>::field_container_of(l) } }
-    /// # }
+    /// # use rcu_runtime::{read_lock, RcuLinks, RcuList, RcuProtected};
+    /// # #[derive(RcuProtected)]
+    /// # struct Item { #[rcu_links] links: RcuLinks, n: u8 }
     /// let list = RcuList::new();
     /// list.push_front(Box::new(Item { links: RcuLinks::new(), n: 2 }));
     /// list.push_front(Box::new(Item { links: RcuLinks::new(), n: 1 }));
@@ -255,16 +257,9 @@ impl<T: HasRcuLinks> RcuList<T> {
     /// # Examples
     ///
     /// ```
-    /// # use rcu_runtime::{read_lock, Field, HasField, HasRcuLinks, RcuLinks, RcuList};
-    /// # struct Item { links: RcuLinks, n: u8 }
-    /// # // SAFETY: the type and offset of `Item::links`.
-    /// # unsafe impl HasField<Field<0>> for Item { type Type = RcuLinks; const OFFSET: usize = core::mem::offset_of!(Item, links); }
-    /// # // SAFETY: through the `HasField` impl.
-    /// # unsafe impl HasRcuLinks for Item {
-    /// #     fn raw_get_rcu_links(this: *mut Self) -> *mut RcuLinks { <Self as HasField<Field<0>>>::raw_get_field(this) }
-    /// #     // SAFETY: forwarded.
-    /// #     unsafe fn rcu_links_container_of(l: *mut RcuLinks) -> *mut Self { unsafe { <Self as HasField<Field<0>>>::field_container_of(l) } }
-    /// # }
+    /// # use rcu_runtime::{read_lock, RcuLinks, RcuList, RcuProtected};
+    /// # #[derive(RcuProtected)]
+    /// # struct Item { #[rcu_links] links: RcuLinks, n: u8 }
     /// let list = RcuList::new();
     /// list.push_back(Box::new(Item { links: RcuLinks::new(), n: 1 }));
     /// list.push_back(Box::new(Item { links: RcuLinks::new(), n: 2 }));
@@ -287,16 +282,9 @@ impl<T: HasRcuLinks> RcuList<T> {
     /// # Examples
     ///
     /// ```
-    /// # use rcu_runtime::{Field, HasField, HasRcuLinks, RcuLinks, RcuList};
-    /// # struct Item { links: RcuLinks }
-    /// # // SAFETY: the type and offset of `Item::links`.
-    /// # unsafe impl HasField<Field<0>> for Item { type Type = RcuLinks; const OFFSET: usize = 0; }
-    /// # // SAFETY: through the `HasField` impl.
-    /// # unsafe impl HasRcuLinks for Item {
-    /// #     fn raw_get_rcu_links(this: *mut Self) -> *mut RcuLinks { <Self as HasField<Field<0>>>::raw_get_field(this) }
-    /// #     // SAFETY: forwarded.
-    /// #     unsafe fn rcu_links_container_of(l: *mut RcuLinks) -> *mut Self { unsafe { <Self as HasField<Field<0>>>::field_container_of(l) } }
-    /// # }
+    /// # use rcu_runtime::{RcuLinks, RcuList, RcuProtected};
+    /// # #[derive(RcuProtected)]
+    /// # struct Item { #[rcu_links] links: RcuLinks }
     /// let list = RcuList::new();
     /// list.push_back(Box::new(Item { links: RcuLinks::new() }));
     /// assert_eq!(list.len(), 1);
@@ -311,16 +299,9 @@ impl<T: HasRcuLinks> RcuList<T> {
     /// # Examples
     ///
     /// ```
-    /// # use rcu_runtime::{Field, HasField, HasRcuLinks, RcuLinks, RcuList};
-    /// # struct Item { links: RcuLinks }
-    /// # // SAFETY: the type and offset of `Item::links`.
-    /// # unsafe impl HasField<Field<0>> for Item { type Type = RcuLinks; const OFFSET: usize = 0; }
-    /// # // SAFETY: through the `HasField` impl.
-    /// # unsafe impl HasRcuLinks for Item {
-    /// #     fn raw_get_rcu_links(this: *mut Self) -> *mut RcuLinks { <Self as HasField<Field<0>>>::raw_get_field(this) }
-    /// #     // SAFETY: forwarded.
-    /// #     unsafe fn rcu_links_container_of(l: *mut RcuLinks) -> *mut Self { unsafe { <Self as HasField<Field<0>>>::field_container_of(l) } }
-    /// # }
+    /// # use rcu_runtime::{RcuLinks, RcuList, RcuProtected};
+    /// # #[derive(RcuProtected)]
+    /// # struct Item { #[rcu_links] links: RcuLinks }
     /// let list = RcuList::<Item>::new();
     /// assert!(list.is_empty());
     /// ```
@@ -337,16 +318,9 @@ impl<T: HasRcuLinks> RcuList<T> {
     /// # Examples
     ///
     /// ```
-    /// # use rcu_runtime::{read_lock, Field, HasField, HasRcuLinks, RcuLinks, RcuList};
-    /// # struct Item { links: RcuLinks, n: u8 }
-    /// # // SAFETY: the type and offset of `Item::links`.
-    /// # unsafe impl HasField<Field<0>> for Item { type Type = RcuLinks; const OFFSET: usize = core::mem::offset_of!(Item, links); }
-    /// # // SAFETY: through the `HasField` impl.
-    /// # unsafe impl HasRcuLinks for Item {
-    /// #     fn raw_get_rcu_links(this: *mut Self) -> *mut RcuLinks { <Self as HasField<Field<0>>>::raw_get_field(this) }
-    /// #     // SAFETY: forwarded.
-    /// #     unsafe fn rcu_links_container_of(l: *mut RcuLinks) -> *mut Self { unsafe { <Self as HasField<Field<0>>>::field_container_of(l) } }
-    /// # }
+    /// # use rcu_runtime::{read_lock, RcuLinks, RcuList, RcuProtected};
+    /// # #[derive(RcuProtected)]
+    /// # struct Item { #[rcu_links] links: RcuLinks, n: u8 }
     /// let list = RcuList::new();
     /// list.push_back(Box::new(Item { links: RcuLinks::new(), n: 7 }));
     /// let guard = read_lock();
@@ -371,16 +345,9 @@ impl<T: HasRcuLinks + 'static> RcuList<T> {
     /// # Examples
     ///
     /// ```
-    /// # use rcu_runtime::{read_lock, Field, HasField, HasRcuLinks, RcuLinks, RcuList};
-    /// # struct Item { links: RcuLinks, n: u8 }
-    /// # // SAFETY: the type and offset of `Item::links`.
-    /// # unsafe impl HasField<Field<0>> for Item { type Type = RcuLinks; const OFFSET: usize = core::mem::offset_of!(Item, links); }
-    /// # // SAFETY: through the `HasField` impl.
-    /// # unsafe impl HasRcuLinks for Item {
-    /// #     fn raw_get_rcu_links(this: *mut Self) -> *mut RcuLinks { <Self as HasField<Field<0>>>::raw_get_field(this) }
-    /// #     // SAFETY: forwarded.
-    /// #     unsafe fn rcu_links_container_of(l: *mut RcuLinks) -> *mut Self { unsafe { <Self as HasField<Field<0>>>::field_container_of(l) } }
-    /// # }
+    /// # use rcu_runtime::{read_lock, RcuLinks, RcuList, RcuProtected};
+    /// # #[derive(RcuProtected)]
+    /// # struct Item { #[rcu_links] links: RcuLinks, n: u8 }
     /// let list = RcuList::new();
     /// for n in 1..=4 {
     ///     list.push_back(Box::new(Item { links: RcuLinks::new(), n }));
@@ -417,16 +384,9 @@ impl<T: HasRcuLinks + 'static> RcuList<T> {
     /// # Examples
     ///
     /// ```
-    /// # use rcu_runtime::{read_lock, Field, HasField, HasRcuLinks, RcuLinks, RcuList};
-    /// # struct Item { links: RcuLinks, n: u8 }
-    /// # // SAFETY: the type and offset of `Item::links`.
-    /// # unsafe impl HasField<Field<0>> for Item { type Type = RcuLinks; const OFFSET: usize = core::mem::offset_of!(Item, links); }
-    /// # // SAFETY: through the `HasField` impl.
-    /// # unsafe impl HasRcuLinks for Item {
-    /// #     fn raw_get_rcu_links(this: *mut Self) -> *mut RcuLinks { <Self as HasField<Field<0>>>::raw_get_field(this) }
-    /// #     // SAFETY: forwarded.
-    /// #     unsafe fn rcu_links_container_of(l: *mut RcuLinks) -> *mut Self { unsafe { <Self as HasField<Field<0>>>::field_container_of(l) } }
-    /// # }
+    /// # use rcu_runtime::{read_lock, RcuLinks, RcuList, RcuProtected};
+    /// # #[derive(RcuProtected)]
+    /// # struct Item { #[rcu_links] links: RcuLinks, n: u8 }
     /// let list = RcuList::new();
     /// list.push_back(Box::new(Item { links: RcuLinks::new(), n: 1 }));
     /// let old = list.remove(|i| i.n == 1).unwrap();
@@ -524,21 +484,20 @@ impl<T: HasRcuLinks + fmt::Debug> fmt::Debug for RcuList<T> {
 /// # Examples
 ///
 /// ```
-/// # use rcu_runtime::{read_lock, Field, HasField, HasRcuLinks, RcuLinks, RcuList};
-/// # struct Item { links: RcuLinks }
-/// # // SAFETY: the type and offset of `Item::links`.
-/// # unsafe impl HasField<Field<0>> for Item { type Type = RcuLinks; const OFFSET: usize = 0; }
-/// # // SAFETY: through the `HasField` impl.
-/// # unsafe impl HasRcuLinks for Item {
-/// #     fn raw_get_rcu_links(this: *mut Self) -> *mut RcuLinks { <Self as HasField<Field<0>>>::raw_get_field(this) }
-/// #     // SAFETY: forwarded.
-/// #     unsafe fn rcu_links_container_of(l: *mut RcuLinks) -> *mut Self { unsafe { <Self as HasField<Field<0>>>::field_container_of(l) } }
-/// # }
+/// # use rcu_runtime::{read_lock, RcuLinks, RcuList, RcuProtected};
+/// # #[derive(RcuProtected)]
+/// # struct Item { #[rcu_links] links: RcuLinks }
 /// let list = RcuList::<Item>::new();
 /// let g = read_lock();
 /// let iter: rcu_runtime::ListIter<'_, Item> = list.iter(&g);
 /// assert_eq!(iter.count(), 0);
 /// ```
+///
+/// # Send and Sync
+///
+/// Like `&'g T` (and std's `slice::Iter`), an `Iter` is `Send` and `Sync` when `T: Sync`: it
+/// gives `&'g T` on whatever thread walks it, and it lives no longer than the guard's borrow,
+/// so a scoped thread may finish the walk while the guard's section keeps the nodes alive.
 ///
 /// # Invariants
 ///
@@ -547,6 +506,22 @@ impl<T: HasRcuLinks + fmt::Debug> fmt::Debug for RcuList<T> {
 pub struct Iter<'g, T: HasRcuLinks> {
     next: *mut RcuLinks,
     _borrows: PhantomData<&'g T>,
+}
+
+// SAFETY: an `Iter` gives `&'g T` and otherwise only loads the `next` pointers of nodes (atomics)
+// that stay alive for `'g` (invariant); which thread loads them does not matter, since a thread
+// that walks the iterator does so within `'g`, that is before the guard's section ends, and the
+// grace period that frees a node waits for that end. So it may move to another thread when
+// `&'g T` may: `T: Sync`.
+unsafe impl<T: HasRcuLinks + Sync> Send for Iter<'_, T> {}
+// SAFETY: `&Iter` gives a clone of it (`Clone`), which is as sendable as the iterator (above).
+unsafe impl<T: HasRcuLinks + Sync> Sync for Iter<'_, T> {}
+
+impl<T: HasRcuLinks> Clone for Iter<'_, T> {
+    fn clone(&self) -> Self {
+        // INVARIANT: the same node, reached in the same section.
+        Self { next: self.next, _borrows: PhantomData }
+    }
 }
 
 impl<'g, T: HasRcuLinks> Iterator for Iter<'g, T> {

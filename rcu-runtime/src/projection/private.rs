@@ -18,7 +18,8 @@
 //!   signature, so the types in it are the real ones (`Pin` in `RcuProtected::project`, `RawView`
 //!   in `RcuProtected::view`, `RcuHead` in `HasRcuHead`); from those, the expansion reaches this
 //!   crate's functions by inherent items, which no path can replace: `RcuHead::__field`
-//!   (the head is an `RcuHead`), `RawView::rcu_field` (only an `RcuField`, whose type
+//!   (the head is an `RcuHead`), `RcuLinks::__field` (the links are an `RcuLinks`, whose type is
+//!   in `HasRcuLinks`' signature), `RawView::rcu_field` (only an `RcuField`, whose type
 //!   `IsRcu` proves to be an `Rcu`), and `RawView::check_paths`, which proves that the
 //!   remaining paths the `RcuProtected` impl depends on (`Unpin`, `Drop`, `RcuMut`, ..) name the
 //!   real items.
@@ -32,7 +33,7 @@ pub use core::ops::Drop;
 pub use core::pin::Pin;
 pub use core::primitive::{u8, usize};
 
-use crate::{ForeignOwnable, HasField, HasPinnedField, Rcu, RcuHead, RcuMut, RcuProtected};
+use crate::{ForeignOwnable, HasField, HasPinnedField, Rcu, RcuHead, RcuLinks, RcuMut, RcuProtected};
 
 /// A pointer to a pinned `T` that readers share with an updater, from which only the fields
 /// with an [`RcuField`] impl can be reached. [`RcuMutex::rcu`](crate::RcuMutex::rcu) makes one
@@ -139,12 +140,14 @@ unsafe impl<T: RcuProtected> Sync for RawView<'_, T> where T::ReaderFields: Sync
 pub unsafe trait RcuField<F>: HasPinnedField<F> + HasField<F, Type: IsRcu> {}
 
 mod sealed {
-    /// Keeps [`IsRcu`](super::IsRcu), [`IsRcuHead`](super::IsRcuHead) and
-    /// [`IsExpansionPaths`](super::IsExpansionPaths) to the types below.
+    /// Keeps [`IsRcu`](super::IsRcu), [`IsRcuHead`](super::IsRcuHead),
+    /// [`IsRcuLinks`](super::IsRcuLinks) and [`IsExpansionPaths`](super::IsExpansionPaths) to the
+    /// types below.
     pub trait Sealed {}
 
     impl<P: crate::ForeignOwnable> Sealed for crate::Rcu<P> {}
     impl Sealed for crate::RcuHead {}
+    impl Sealed for crate::RcuLinks {}
     impl Sealed for super::ExpansionPaths {}
 }
 
@@ -185,24 +188,57 @@ impl IsRcuHead for RcuHead {
     }
 }
 
-/// The `#[rcu_head]` field of a `T`, known to be an `RcuHead`: what the derived `HasRcuHead`
-/// impl goes through. Made only by [`RcuHead::__field`], whose bound is checked where it is
-/// called; the token carries the two functions, so using it needs no bound again (and a wrong
-/// field type is reported once).
+/// Implemented for `RcuLinks` only: the type check behind `#[rcu_links]`.
+#[diagnostic::on_unimplemented(
+    message = "`#[rcu_links]` field of type `{Self}`, which is not `RcuLinks`",
+    label = "`#[rcu_links]` needs an `rcu_runtime::RcuLinks` here",
+    note = "`HasRcuLinks` lets an `RcuList` link the struct through this field, so it must be the two-pointer `RcuLinks`"
+)]
+pub trait IsRcuLinks: sealed::Sealed {
+    /// The links themselves, typed as what they are.
+    fn as_rcu_links(this: *mut Self) -> *mut RcuLinks;
+
+    /// The inverse of [`IsRcuLinks::as_rcu_links`].
+    fn from_rcu_links(links: *mut RcuLinks) -> *mut Self;
+}
+
+impl IsRcuLinks for RcuLinks {
+    #[inline]
+    fn as_rcu_links(this: *mut Self) -> *mut RcuLinks {
+        this
+    }
+
+    #[inline]
+    fn from_rcu_links(links: *mut RcuLinks) -> *mut Self {
+        links
+    }
+}
+
+/// A field of a `T` known to be an `H` (the `#[rcu_head]` field, an [`RcuHead`], or the
+/// `#[rcu_links]` field, an [`RcuLinks`]): what the derived `HasRcuHead` and `HasRcuLinks` impls
+/// go through. Made only by [`RcuHead::__field`] and [`RcuLinks::__field`], whose bounds are
+/// checked where they are called; the token carries the two functions, so using it needs no bound
+/// again (and a wrong field type is reported once).
 ///
 /// # Invariants
 ///
-/// `get` is `HasField::raw_get_field` of a field of `T` whose type is `RcuHead` (typed as such by
-/// [`IsRcuHead`]), and `back` is its `field_container_of`.
-pub struct HeadField<T> {
-    get: fn(*mut T) -> *mut RcuHead,
-    back: unsafe fn(*mut RcuHead) -> *mut T,
+/// `get` is `HasField::raw_get_field` of one field of `T` whose type is `H` (typed as such by
+/// [`IsRcuHead`] or [`IsRcuLinks`]), and `back` is its `field_container_of`.
+pub struct TypedField<T, H> {
+    get: fn(*mut T) -> *mut H,
+    back: unsafe fn(*mut H) -> *mut T,
 }
 
-impl<T> HeadField<T> {
+/// The `#[rcu_head]` field of a `T`, known to be an `RcuHead`.
+pub type HeadField<T> = TypedField<T, RcuHead>;
+
+/// The `#[rcu_links]` field of a `T`, known to be an `RcuLinks`.
+pub type LinksField<T> = TypedField<T, RcuLinks>;
+
+impl<T> TypedField<T, RcuHead> {
     /// The token for the field `F` of `T`; `RcuHead::__field` checks the bound where it is called.
     #[inline]
-    pub(crate) const fn new<F>() -> Self
+    pub(crate) const fn head<F>() -> Self
     where
         T: HasField<F, Type: IsRcuHead>,
     {
@@ -211,7 +247,7 @@ impl<T> HeadField<T> {
         }
         /// # Safety
         ///
-        /// As for [`HeadField::container_of`].
+        /// As for [`TypedField::container_of`].
         unsafe fn back<T: HasField<F, Type: IsRcuHead>, F>(head: *mut RcuHead) -> *mut T {
             // SAFETY: by the caller's contract `head` was returned by `get`, that is by
             // `raw_get_field` of a live `T` (typed as the `RcuHead` the field is, which
@@ -219,28 +255,67 @@ impl<T> HeadField<T> {
             unsafe { T::field_container_of(IsRcuHead::from_rcu_head(head)) }
         }
         // INVARIANT: `get` and `back` are those of the field `F`, which the bound proves an `RcuHead`.
-        HeadField { get: get::<T, F>, back: back::<T, F> }
+        TypedField { get: get::<T, F>, back: back::<T, F> }
     }
+}
 
-    /// `HasRcuHead::raw_get_rcu_head`: the head of `*this`, same provenance, dereferencing nothing.
+impl<T> TypedField<T, RcuLinks> {
+    /// The token for the field `F` of `T`; `RcuLinks::__field` checks the bound where it is
+    /// called.
     #[inline]
-    pub fn raw_get(self, this: *mut T) -> *mut RcuHead {
+    pub(crate) const fn links<F>() -> Self
+    where
+        T: HasField<F, Type: IsRcuLinks>,
+    {
+        fn get<T: HasField<F, Type: IsRcuLinks>, F>(this: *mut T) -> *mut RcuLinks {
+            IsRcuLinks::as_rcu_links(T::raw_get_field(this))
+        }
+        /// # Safety
+        ///
+        /// As for [`TypedField::container_of`].
+        unsafe fn back<T: HasField<F, Type: IsRcuLinks>, F>(links: *mut RcuLinks) -> *mut T {
+            // SAFETY: by the caller's contract `links` was returned by `get`, that is by
+            // `raw_get_field` of a live `T` (typed as the `RcuLinks` the field is, which
+            // `from_rcu_links` types back), which is `field_container_of`'s contract.
+            unsafe { T::field_container_of(IsRcuLinks::from_rcu_links(links)) }
+        }
+        // INVARIANT: `get` and `back` are those of the field `F`, which the bound proves an
+        // `RcuLinks`.
+        TypedField { get: get::<T, F>, back: back::<T, F> }
+    }
+}
+
+impl<T, H> TypedField<T, H> {
+    /// `HasRcuHead::raw_get_rcu_head` or `HasRcuLinks::raw_get_rcu_links`: the field of `*this`,
+    /// same provenance, dereferencing nothing.
+    #[inline]
+    pub fn raw_get(self, this: *mut T) -> *mut H {
         (self.get)(this)
     }
 
-    /// `HasRcuHead::rcu_head_container_of`: the `T` whose head `head` is.
+    /// `HasRcuHead::rcu_head_container_of` or `HasRcuLinks::rcu_links_container_of`: the `T`
+    /// whose field `field` is.
     ///
     /// # Safety
     ///
-    /// `head` was returned by [`HeadField::raw_get`] for a `T` that is still alive, with
+    /// `field` was returned by [`TypedField::raw_get`] for a `T` that is still alive, with
     /// provenance over the whole value.
     #[inline]
-    pub unsafe fn container_of(self, head: *mut RcuHead) -> *mut T {
+    pub unsafe fn container_of(self, field: *mut H) -> *mut T {
         // SAFETY: `back` is `field_container_of` of the field `get` projects to (invariant), and
         // the caller passes what `get` returned for a live `T`.
-        unsafe { (self.back)(head) }
+        unsafe { (self.back)(field) }
     }
 }
+
+impl<T, H> Clone for TypedField<T, H> {
+    #[inline]
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T, H> Copy for TypedField<T, H> {}
 
 /// The type that [`RawView::check_paths`] accepts: every item that the derive names by path
 /// and that the `RcuProtected` contract depends on, each in a position where a different item

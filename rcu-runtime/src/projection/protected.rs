@@ -37,6 +37,7 @@ use crate::__private::RawView;
 /// | `#[rcu]` | an [`Rcu<P>`](crate::Rcu); structurally pinned | a method returning `&Rcu<P>` | [`RcuMut<'_, Rcu<P>>`](crate::RcuMut) |
 /// | `#[pin]` | any type; structurally pinned | nothing | `Pin<&mut F>` |
 /// | `#[rcu_head]` | the struct's [`RcuHead`](crate::RcuHead), at most one; lets a `Box` of the struct be freed by [`call_rcu`](crate::call_rcu) | nothing | `&mut RcuHead` |
+/// | `#[rcu_links]` | the struct's [`RcuLinks`](crate::RcuLinks), at most one; lets a `Box` of the struct be a node of an [`RcuList`](crate::RcuList) | nothing | `&mut RcuLinks` |
 /// | none | writer-only | nothing: reaching it without the lock does not compile | `&mut F` |
 ///
 /// On the struct, `#[rcu_protected(..)]` takes `view = Name`, `project = Name` and
@@ -64,7 +65,8 @@ use crate::__private::RawView;
 ///
 /// It also implements [`HasField`](crate::HasField) for every field,
 /// [`HasPinnedField`](crate::HasPinnedField) for `#[rcu]` and `#[pin]` fields,
-/// [`HasRcuHead`](crate::HasRcuHead) through an `#[rcu_head]` field, and this trait. Those impls,
+/// [`HasRcuHead`](crate::HasRcuHead) through an `#[rcu_head]` field,
+/// [`HasRcuLinks`](crate::HasRcuLinks) through an `#[rcu_links]` field, and this trait. Those impls,
 /// a hidden struct used as [`ReaderFields`](RcuProtected::ReaderFields) and the compile-time
 /// checks (no `Drop`, no `repr(packed)`, `Unpin` only when every pinned field is `Unpin`) sit in
 /// an anonymous `const _: () = { .. };` block, where nothing can name them. The repository's

@@ -7,33 +7,18 @@
 use core::hint::black_box;
 use std::time::{Duration, Instant};
 
-use rcu_runtime::{Field, HasField, HasRcuLinks, RcuLinks, RcuList, read_lock};
+use rcu_runtime::{RcuLinks, RcuList, RcuProtected, read_lock};
 
 use crate::compare::options::Options;
 use crate::compare::report::{self, Check, Section, Table};
 use crate::compare::sample::Samples;
 
 /// A node of our list.
+#[derive(RcuProtected)]
 struct Node {
     value: u64,
+    #[rcu_links]
     links: RcuLinks,
-}
-
-// SAFETY: `Type` and `OFFSET` are those of `Node::links`.
-unsafe impl HasField<Field<1>> for Node {
-    type Type = RcuLinks;
-    const OFFSET: usize = core::mem::offset_of!(Node, links);
-}
-
-// SAFETY: both methods go through the `HasField` impl of `links`.
-unsafe impl HasRcuLinks for Node {
-    fn raw_get_rcu_links(this: *mut Self) -> *mut RcuLinks {
-        <Self as HasField<Field<1>>>::raw_get_field(this)
-    }
-    unsafe fn rcu_links_container_of(links: *mut RcuLinks) -> *mut Self {
-        // SAFETY: forwarded from the caller.
-        unsafe { <Self as HasField<Field<1>>>::field_container_of(links) }
-    }
 }
 
 /// A node of the plain list: what a single-threaded program would write.

@@ -41,10 +41,9 @@ pub fn stripe_of(hash: u64) -> usize {
     (hash >> (64 - STRIPE_BITS)) as usize
 }
 
-/// A node of a bucket chain: one entry of the map.
-///
-/// `repr(C)` keeps what a lookup touches (`next`, `key`, `value`) together at the front; the
-/// callback head, used only once the node is unlinked, comes last.
+/// A node of a bucket chain: one entry of the map: its link, its key and its value, nothing
+/// else (unlinked nodes go to a grace period in batches, see `batch.rs`, so a node needs no
+/// callback head of its own).
 ///
 /// # Invariants
 ///
@@ -58,15 +57,13 @@ pub struct RawNode<K, V> {
     pub key: K,
     /// The entry's value.
     pub value: V,
-    /// Queues the node for freeing after it is unlinked.
-    pub head: RcuHead,
 }
 
 impl<K, V> RawNode<K, V> {
     /// A node in no chain.
     pub fn new(key: K, value: V) -> Self {
         // INVARIANT: in no chain yet.
-        Self { next: AtomicPtr::new(ptr::null_mut()), key, value, head: RcuHead::new() }
+        Self { next: AtomicPtr::new(ptr::null_mut()), key, value }
     }
 
     /// The next node, for a reader.

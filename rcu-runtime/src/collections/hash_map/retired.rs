@@ -1,25 +1,164 @@
-//! Freeing what the map unlinks: single nodes and replaced tables through `call_rcu`, and the
+//! Freeing what the map unlinks: the nodes of a batch after its grace period (handed over by
+//! `stripes.rs`) and their memory kept for reuse, replaced tables through `call_rcu`, and the
 //! whole map at drop through one grace period.
 
+use core::alloc::Layout;
 use core::ffi::c_void;
 use core::marker::PhantomData;
-use core::ptr::NonNull;
+use core::ptr::{self, NonNull};
+use std::alloc;
+use std::sync::{PoisonError, TryLockError};
 
 use super::raw::{Header, RawNode, RawTable};
+use super::stripes::Batch;
 use crate::RcuHead;
+use crate::engine::sync::{self, Mutex};
 use crate::{ForeignOwnable, RcuOld, call_rcu};
 
-/// Frees a node queued by the map's `retire`.
+/// Node memory whose grace period has elapsed and whose key and value are dropped, kept for
+/// inserts to reuse (see `stripes.rs`), in the batches it came back in.
+///
+/// # Invariants
+///
+/// Each pointer in `kept.batches` is the memory of a node leaked from a `Box<RawNode<K, V>>`,
+/// with its key and value dropped, reachable by no reader, owned by this value; `kept.nodes`
+/// counts them, at most [`MAX_SPARE_NODES`].
+pub(super) struct Spare<K, V> {
+    kept: Mutex<Kept<K, V>>,
+}
+
+/// What a [`Spare`] keeps.
+struct Kept<K, V> {
+    /// Boxed, as the stripes hold them: a batch moves between the two without being copied.
+    #[expect(clippy::vec_box, reason = "batches move in and out of the list as the boxes stripes hold")]
+    batches: Vec<Box<Batch<K, V>>>,
+    nodes: usize,
+}
+
+// SAFETY: what is kept is memory only (the nodes' keys and values are dropped): any thread may
+// reuse or free it.
+unsafe impl<K, V> Send for Kept<K, V> {}
+
+/// The most nodes whose memory a map keeps for reuse; the memory of more is freed. The callback
+/// worker hands batches back in bursts, one per round of callbacks (a millisecond or more): the
+/// limit is above what a round brings at ten million removals a second, and a map that only
+/// shrinks keeps no more than this much memory it does not use (2 MiB for `u64 → u64`, whose
+/// nodes take 32 bytes; dropping the map frees it).
+const MAX_SPARE_NODES: usize = 65_536;
+
+impl<K, V> Spare<K, V> {
+    /// No memory kept.
+    pub(super) fn new() -> Self {
+        // INVARIANT: nothing kept.
+        Self { kept: Mutex::new(Kept { batches: Vec::new(), nodes: 0 }) }
+    }
+
+    /// A batch of node memory to reuse, if there is one and nobody else is at the list (an
+    /// updater does not wait here: it allocates instead); the caller owns that memory from now
+    /// on.
+    pub(super) fn take(&self) -> Option<Box<Batch<K, V>>> {
+        let mut kept = match self.kept.try_lock() {
+            Ok(kept) => kept,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => return None,
+        };
+        // INVARIANT: what leaves the list is the caller's, and no longer counted.
+        let batch = kept.batches.pop()?;
+        kept.nodes -= batch.len();
+        Some(batch)
+    }
+
+    /// Keeps the node memory of `batch` for reuse, or frees it if enough is kept.
+    ///
+    /// # Safety
+    ///
+    /// Each pointer of `batch` is the memory of a node leaked from a `Box<RawNode<K, V>>` whose
+    /// key and value are dropped, reachable by no reader, owned by the caller.
+    unsafe fn put(&self, batch: Box<Batch<K, V>>) {
+        let mut kept = sync::lock(&self.kept);
+        if kept.nodes + batch.len() <= MAX_SPARE_NODES {
+            // INVARIANT: the caller's contract; counted.
+            kept.nodes += batch.len();
+            kept.batches.push(batch);
+            return;
+        }
+        drop(kept);
+        for &memory in batch.as_slice() {
+            // SAFETY: forwarded from the caller; freed once, here.
+            unsafe { Self::dealloc(memory) };
+        }
+    }
+
+    /// Frees the memory of a node whose contents are dropped.
+    ///
+    /// # Safety
+    ///
+    /// `memory` is the memory of a node leaked from a `Box<RawNode<K, V>>` whose key and value
+    /// are dropped, reachable by no reader, owned by the caller; it is freed once, here.
+    pub(super) unsafe fn dealloc(memory: NonNull<RawNode<K, V>>) {
+        // SAFETY: the memory came from a `Box` of this type (so from the global allocator, with
+        // this layout, not zero-sized: a node has a pointer), its contents are dropped, and it is
+        // ours (the caller's contract).
+        unsafe { alloc::dealloc(memory.as_ptr().cast(), Layout::new::<RawNode<K, V>>()) };
+    }
+}
+
+impl<K, V> Drop for Spare<K, V> {
+    fn drop(&mut self) {
+        let kept = self.kept.get_mut().unwrap_or_else(PoisonError::into_inner);
+        for batch in kept.batches.drain(..) {
+            for &memory in batch.as_slice() {
+                // SAFETY: the kept memory is ours (invariant), freed once, here.
+                unsafe { Self::dealloc(memory) };
+            }
+        }
+    }
+}
+
+/// Drops the keys and values of the nodes of `batch`, in order, and keeps their memory in
+/// `spare` for reuse. If a key's or value's `Drop` panics, that node's memory and the remaining
+/// nodes are freed while the panic unwinds (a second panic aborts, as for a `Vec`), and nothing
+/// of the batch is kept.
 ///
 /// # Safety
 ///
-/// `head` is the head of a `RawNode<K, V>` leaked from a `Box`, unlinked and owned by the
-/// callback, passed here once.
-pub(super) unsafe fn free_node<K, V>(head: NonNull<RcuHead>) {
-    let offset = core::mem::offset_of!(RawNode<K, V>, head);
-    // SAFETY: the head sits `offset` bytes into the leaked node (with the box's provenance),
-    // which we own now.
-    drop(unsafe { Box::from_raw(head.as_ptr().byte_sub(offset).cast::<RawNode<K, V>>()) });
+/// Each node of `batch` is a node leaked from a `Box` that no reader can reach any more (a grace
+/// period has elapsed since it was unlinked), owned by the caller, dropped once, here.
+pub(super) unsafe fn recycle<K, V>(spare: &Spare<K, V>, batch: Box<Batch<K, V>>) {
+    /// Frees what is left of the batch if dropping a node's contents panics.
+    struct Rest<'a, K, V> {
+        batch: &'a [NonNull<RawNode<K, V>>],
+        /// The node whose contents were being dropped.
+        at: usize,
+    }
+    impl<K, V> Drop for Rest<'_, K, V> {
+        fn drop(&mut self) {
+            let (done, rest) = self.batch.split_at(self.at + 1);
+            // SAFETY: the nodes up to `at` have had their contents dropped (the drop glue goes
+            // on with the other fields when one panics), and the nodes after it are untouched;
+            // all are the caller's (see `recycle`), and each is freed once, here.
+            unsafe {
+                for &memory in done {
+                    Spare::<K, V>::dealloc(memory);
+                }
+                for &node in rest {
+                    drop(Box::from_raw(node.as_ptr()));
+                }
+            }
+        }
+    }
+    if core::mem::needs_drop::<RawNode<K, V>>() {
+        let nodes = batch.as_slice();
+        for at in 0..nodes.len() {
+            let rest = Rest { batch: nodes, at };
+            // SAFETY: the node is alive, ours and unreachable (the caller's contract); its
+            // contents are dropped once, here, and its memory kept.
+            unsafe { ptr::drop_in_place(nodes[at].as_ptr()) };
+            core::mem::forget(rest);
+        }
+    }
+    // SAFETY: the nodes' contents are dropped; their memory is ours.
+    unsafe { spare.put(batch) };
 }
 
 /// Frees a table's memory once it is no longer reachable.

@@ -18,10 +18,10 @@ use crate::engine::sync::{AtomicPtr, Ordering};
 
 /// The two pointers that link a node into an [`RcuList`](crate::RcuList).
 ///
-/// Embed one in the node type and implement [`HasRcuLinks`](crate::HasRcuLinks) for it (by hand
-/// through [`HasField`](crate::HasField), as shown there, or with a `#[rcu_links]` field under
-/// `#[derive(RcuProtected)]` once the derive supports it). The links belong to the list while the
-/// node is in it; they have no public operation.
+/// Embed one in the node type and mark it `#[rcu_links]` under `#[derive(RcuProtected)]`, which
+/// implements [`HasRcuLinks`](crate::HasRcuLinks) through it (or write that impl by hand on top of
+/// [`HasField`](crate::HasField), as shown there). The links belong to the list while the node is
+/// in it; they have no public operation.
 ///
 /// `RcuLinks` is `Send` and `Sync`: it gives access to nothing, so it never stands in the way of
 /// the node type's own auto traits.
