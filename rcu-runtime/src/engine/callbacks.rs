@@ -16,11 +16,19 @@ use super::sync::MutexGuard;
 use super::sync::{self, AtomicPtr, AtomicU64, AtomicUsize, Condvar, Mutex, Ordering, fence};
 
 /// The callbacks of one domain that wait for a grace period.
+///
+/// `repr(C, align(128))` with the two fields every `call_rcu` writes first: they fill a cache
+/// line pair of their own, so that what the worker and the grace periods write (the counts, the
+/// in-flight slot, the sequence state next to this queue in the domain) does not take that line
+/// away from the threads that enqueue (measured: about 4 ns per `call_rcu` when they shared one).
+#[repr(C, align(128))]
 pub(crate) struct CallbackQueue {
     /// The most recently queued head; each head links to the one queued before it.
     top: AtomicPtr<RcuHead>,
     /// Queued callbacks that have not finished running, for backpressure and statistics.
     pending: AtomicUsize,
+    /// Keeps `top` and `pending` alone in their 128 bytes.
+    _enqueue_only: [u8; ENQUEUE_PAD],
     /// Callbacks run so far, and how many of them panicked.
     run: AtomicU64,
     panicked: AtomicU64,
@@ -34,12 +42,24 @@ pub(crate) struct CallbackQueue {
     room_freed: Condvar,
 }
 
+/// Padding after the enqueue fields of [`CallbackQueue`], to 128 bytes (loom's atomics are larger
+/// and need no layout care).
+#[cfg(not(loom))]
+const ENQUEUE_PAD: usize =
+    128 - core::mem::size_of::<AtomicPtr<RcuHead>>() - core::mem::size_of::<AtomicUsize>();
+#[cfg(loom)]
+const ENQUEUE_PAD: usize = 0;
+
+#[cfg(not(loom))]
+const _: () = assert!(core::mem::offset_of!(CallbackQueue, run) == 128);
+
 impl CallbackQueue {
     super::sync::const_fn_unless_loom! {
         pub(crate) fn new() -> Self {
             Self {
                 top: AtomicPtr::new(ptr::null_mut()),
                 pending: AtomicUsize::new(0),
+                _enqueue_only: [0; ENQUEUE_PAD],
                 run: AtomicU64::new(0),
                 panicked: AtomicU64::new(0),
                 in_flight: Mutex::new(None),
