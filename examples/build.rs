@@ -16,12 +16,16 @@ mod liburcu {
         for shim in SHIMS {
             println!("cargo::rerun-if-changed={shim}");
         }
+        // Linked into the `compare` binary only, by hand: cargo passes `rustc-link-lib` to the
+        // package's library target alone when there is one (examples/src/lib.rs), and `compare`
+        // does not use that library.
         let built = cc::Build::new()
             .files(SHIMS)
             .std("c11")
             .opt_level(2)
             .warnings(true)
             .extra_warnings(true)
+            .cargo_metadata(false)
             .try_compile("urcu_shim");
         if let Err(error) = built {
             panic!(
@@ -29,9 +33,10 @@ mod liburcu {
                  `apt-get install liburcu-dev`); compiling {SHIMS:?} failed: {error}"
             );
         }
-        // After the shims, which use them: the two flavours and the code they share.
-        println!("cargo::rustc-link-lib=urcu-memb");
-        println!("cargo::rustc-link-lib=urcu-qsbr");
-        println!("cargo::rustc-link-lib=urcu-common");
+        let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR for build scripts");
+        // The shims, then what they use: the two flavours and the code they share.
+        for arg in [&format!("-L{out_dir}"), "-lurcu_shim", "-lurcu-memb", "-lurcu-qsbr", "-lurcu-common"] {
+            println!("cargo::rustc-link-arg-bin=compare={arg}");
+        }
     }
 }
