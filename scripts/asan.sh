@@ -43,6 +43,9 @@ leak:qsbr::waiting_for_a_grace_period_while_online_panics_with_the_way_out
 # A panic payload whose destructor panics: the engine drops it under a second catch_unwind and
 # leaks the second payload instead of letting it escape (engine/panic.rs, catch).
 leak:rcu_runtime::engine::panic::catch
+# Tests that hand a `PanicsOnDrop` payload to their own caller and forget it there (dropping it
+# would panic again): tests/rcu_hash_map.rs, tests/rcu_list.rs, tests/rcu_cell.rs.
+leak:PanicsOnDrop
 # Dropping an RcuOld inside a section panics even when its grace period has elapsed, and leaks
 # the value it refused to drop (tests/grace_period_state.rs).
 leak:grace_period_state::dropping_an_old_inside_a_section_panics_even_when_its_grace_period_has_elapsed

@@ -315,6 +315,40 @@ fn a_key_whose_eq_updates_the_same_map_panics_instead_of_deadlocking() {
 }
 
 #[test]
+fn get_or_insert_with_survives_a_closure_that_panics_or_inserts_the_same_key() {
+    /// A panic payload whose destructor panics too.
+    struct PanicsOnDrop;
+    impl Drop for PanicsOnDrop {
+        fn drop(&mut self) {
+            panic!("the payload's destructor panics");
+        }
+    }
+    let map: RcuHashMap<u64, u64> = RcuHashMap::new();
+    let guard = read_lock();
+    // The closure runs before any lock is taken: its panic changes nothing and leaves no stripe
+    // locked. (The payload is not dropped here: its drop would panic again.)
+    let payload = catch_unwind(AssertUnwindSafe(|| {
+        map.get_or_insert_with(1, || std::panic::panic_any(PanicsOnDrop), &guard);
+    }))
+    .expect_err("the closure's panic reaches the caller");
+    std::mem::forget(payload);
+    assert_eq!(map.get(&1, &guard), None);
+    assert!(!map.insert(1, 10), "nothing was inserted, and the stripe is free");
+    // A closure that inserts the same key into the same map: it is not under the lock, so this
+    // works, and the value it inserted wins (the one the closure returns is dropped).
+    let won = *map.get_or_insert_with(
+        2,
+        || {
+            map.insert(2, 20);
+            21
+        },
+        &guard,
+    );
+    assert_eq!((won, map.get(&2, &guard).copied()), (20, Some(20)));
+    assert_eq!(map.len(), 2);
+}
+
+#[test]
 fn the_map_is_send_and_sync_when_its_keys_and_values_are() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<RcuHashMap<String, Vec<u8>>>();
