@@ -17,12 +17,12 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 use rcu_runtime::{RcuCell, rcu_barrier, read_lock};
 
-use super::{ratio_of, time_reads};
+use super::{ratio_of, sample_reads_in_rounds};
 use crate::compare::options::Options;
 use crate::compare::payload::Payload;
+use crate::compare::peers::ReadPeer;
 use crate::compare::peers::arc_swap::ArcSwapPeer;
 use crate::compare::peers::cell::{ArcSwapFull, CellRead, OursCell};
-use crate::compare::peers::{ReadPeer, on_thread_all};
 use crate::compare::report::{self, Check, Panel, Section, Table};
 use crate::compare::sample::Samples;
 
@@ -41,30 +41,13 @@ fn reads(options: &Options, section: &mut Section) {
         Box::new(OursCell::new(CellRead::ToArc)),
         Box::new(ArcSwapFull::new()),
     ];
-    let samples = thread::scope(|s| {
-        s.spawn(|| {
-            let mut samples = vec![Samples::default(); peers.len()];
-            on_thread_all(&peers, || {
-                for round in 0..=options.reps {
-                    for (peer, samples) in peers.iter().zip(&mut samples) {
-                        let ns = time_reads(peer.as_ref(), options.read_rep());
-                        if round > 0 {
-                            samples.push(ns);
-                        }
-                    }
-                }
-            });
-            samples
-        })
-        .join()
-        .expect("the read thread panicked")
-    });
+    let samples = sample_reads_in_rounds(options, &peers);
     let median = |name: &str| {
         peers.iter().zip(&samples).find(|(p, _)| p.name() == name).map_or(f64::NAN, |(_, s)| s.median())
     };
     let load = median("arc-swap load");
     let mut table = Table::new(
-        "7a. RcuCell against arc-swap: reads, one thread",
+        "9a. RcuCell against arc-swap: reads, one thread",
         "Per read of an Arc<Payload>: RcuCell dereference = read_lock + dereference + read a field + \
          drop the guard; read() = the same through a snapshot that carries its guard; to_arc = an \
          owned Arc from the borrow (one reference-count increment and decrement), as load_full.",
@@ -136,7 +119,7 @@ fn updates(options: &Options, section: &mut Section) {
         cases.iter().zip(&throughput).find(|(c, _)| c.name == name).map_or(f64::NAN, |(_, s)| s.median())
     };
     let mut table = Table::new(
-        "7b. RcuCell against arc-swap: updates",
+        "9b. RcuCell against arc-swap: updates",
         &format!(
             "{n} updates per repetition, no readers. One updater: replace and retire without waiting, \
              then wait until all is freed (arc-swap's store frees at once). Two writers: {n} updates \

@@ -41,7 +41,7 @@ pub(crate) fn run(options: &Options) -> Section {
     let batch = retire_after_one_synchronize();
 
     let mut table = Table::new(
-        "8. Grace periods per synchronous update (liburcu's test_urcu_gc writers)",
+        "10. Grace periods per synchronous update (liburcu's test_urcu_gc writers)",
         &format!(
             "Writers loop on RcuCell::replace and drop the old value at once (which waits), for {} ms, \
              with one reader thread reading all along. Grace periods per update from \

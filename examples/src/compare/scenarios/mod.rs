@@ -3,8 +3,9 @@
 use core::hint::black_box;
 use std::time::{Duration, Instant};
 
-use super::peers::{READ_BATCH, ReadPeer};
-use super::sample::median_of;
+use super::options::Options;
+use super::peers::{READ_BATCH, ReadPeer, on_thread_all};
+use super::sample::{Samples, median_of};
 
 pub(crate) mod async_free;
 pub(crate) mod cell;
@@ -37,6 +38,29 @@ pub(crate) fn time_reads(peer: &dyn ReadPeer, target: Duration) -> f64 {
             batch *= 2;
         }
     }
+}
+
+/// Times every peer's reads on one fresh thread, in rounds that visit each peer in turn (round 0
+/// warms them all up: registration, caches, branch predictors); the samples are in peer order.
+pub(crate) fn sample_reads_in_rounds(options: &Options, peers: &[Box<dyn ReadPeer>]) -> Vec<Samples> {
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut samples = vec![Samples::default(); peers.len()];
+            on_thread_all(peers, || {
+                for round in 0..=options.reps {
+                    for (peer, samples) in peers.iter().zip(&mut samples) {
+                        let ns = time_reads(peer.as_ref(), options.read_rep());
+                        if round > 0 {
+                            samples.push(ns);
+                        }
+                    }
+                }
+            });
+            samples
+        })
+        .join()
+        .expect("the read thread panicked")
+    })
 }
 
 /// Each time is its own sample; their median, in microseconds.

@@ -3,10 +3,9 @@
 //! One critical section per iteration: enter, load the published pointer, read the payload's
 //! value, leave. All systems are timed by the same thread, in rounds that visit each in turn.
 
-use std::thread;
-
-use super::{ratio_of, time_reads};
+use super::{ratio_of, sample_reads_in_rounds};
 use crate::compare::options::Options;
+use crate::compare::peers::ReadPeer;
 use crate::compare::peers::arc_swap::ArcSwapPeer;
 use crate::compare::peers::counter_floor::CounterFloor;
 use crate::compare::peers::crossbeam::CrossbeamEpoch;
@@ -14,9 +13,7 @@ use crate::compare::peers::ours::{OursMutex, OursRcu};
 use crate::compare::peers::ours_qsbr::OursQsbr;
 use crate::compare::peers::plain::PlainAtomic;
 use crate::compare::peers::rwlock::RwLockPeer;
-use crate::compare::peers::{ReadPeer, on_thread_all};
 use crate::compare::report::{self, Check, Panel, Section, Table};
-use crate::compare::sample::Samples;
 
 /// The name of the row every ratio is taken against.
 const OURS: &str = "rcu-runtime Rcu";
@@ -44,25 +41,7 @@ pub(crate) fn run(options: &Options) -> Section {
     peers.push(Box::new(ArcSwapPeer::new()));
     peers.push(Box::new(RwLockPeer::new()));
 
-    let samples = thread::scope(|s| {
-        s.spawn(|| {
-            let mut samples = vec![Samples::default(); peers.len()];
-            on_thread_all(&peers, || {
-                // Round 0 warms up every peer (registration, caches, branch predictors).
-                for round in 0..=options.reps {
-                    for (peer, samples) in peers.iter().zip(&mut samples) {
-                        let ns = time_reads(peer.as_ref(), options.read_rep());
-                        if round > 0 {
-                            samples.push(ns);
-                        }
-                    }
-                }
-            });
-            samples
-        })
-        .join()
-        .expect("the read-side thread panicked")
-    });
+    let samples = sample_reads_in_rounds(options, &peers);
 
     let median = |name: &str| {
         peers.iter().zip(&samples).find(|(p, _)| p.name() == name).map_or(f64::NAN, |(_, s)| s.median())
