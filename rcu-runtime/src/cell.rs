@@ -213,11 +213,7 @@ impl<P: ForeignOwnable> RcuCell<P> {
     where
         P: ForeignOwnableDeref,
     {
-        let guard = read_lock();
-        let value = NonNull::from(P::borrowed_ref(self.dereference(&guard)?));
-        // SAFETY: `value` was borrowed under `guard` and is valid until its section ends; the
-        // guard moves into the snapshot, whose `'_` borrows this cell.
-        Some(unsafe { RcuRef::from_parts(guard, value) })
+        crate::rcu_ref::snapshot::<P>(|guard| self.dereference(guard))
     }
 
     /// Whether the cell publishes nothing right now.

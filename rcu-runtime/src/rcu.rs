@@ -8,7 +8,7 @@ use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicPtr, Ordering};
 
 use crate::foreign::ForeignOwnableDeref;
-use crate::{ForeignOwnable, Guard, RcuOld, RcuRef, Unchanged, read_lock};
+use crate::{ForeignOwnable, Guard, RcuOld, RcuRef, Unchanged};
 
 /// A pointer that readers follow without locks while an updater replaces what it points to.
 ///
@@ -171,11 +171,7 @@ impl<P: ForeignOwnable> Rcu<P> {
     where
         P: ForeignOwnableDeref,
     {
-        let guard = read_lock();
-        let value = core::ptr::NonNull::from(P::borrowed_ref(self.dereference(&guard)?));
-        // SAFETY: `value` was borrowed under `guard` and is valid until its section ends; the
-        // guard moves into the snapshot, whose `'_` borrows this `Rcu`.
-        Some(unsafe { RcuRef::from_parts(guard, value) })
+        crate::rcu_ref::snapshot::<P>(|guard| self.dereference(guard))
     }
 
     /// Whether the pointer publishes nothing right now.

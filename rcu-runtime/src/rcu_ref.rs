@@ -5,7 +5,8 @@ use core::marker::PhantomData;
 use core::ops::Deref;
 use core::ptr::NonNull;
 
-use crate::Guard;
+use crate::foreign::ForeignOwnableDeref;
+use crate::{Guard, read_lock};
 
 /// A borrow of an RCU-protected value together with the [`Guard`] that keeps it valid: what
 /// [`RcuCell::read`](crate::RcuCell::read) and [`Rcu::read`](crate::Rcu::read) return (arc-swap's
@@ -129,4 +130,18 @@ impl<T: ?Sized + fmt::Display> fmt::Display for RcuRef<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&**self, f)
     }
+}
+
+/// What `Rcu::read` and `RcuCell::read` return: what `dereference` gives under a read-side
+/// critical section of its own, which the snapshot keeps until it is dropped.
+///
+/// The caller's signature ties `'a` to the owner that `dereference` reads (its `&self`).
+pub(crate) fn snapshot<'a, P: ForeignOwnableDeref>(
+    dereference: impl for<'g> FnOnce(&'g Guard) -> Option<P::Borrowed<'g>>,
+) -> Option<RcuRef<'a, P::Target>> {
+    let guard = read_lock();
+    let value = NonNull::from(P::borrowed_ref(dereference(&guard)?));
+    // SAFETY: `value` was borrowed under `guard` and is valid until its section ends; the guard
+    // moves into the snapshot, and the caller ties `'a` to the owner it read.
+    Some(unsafe { RcuRef::from_parts(guard, value) })
 }
