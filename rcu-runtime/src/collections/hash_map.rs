@@ -575,12 +575,14 @@ where
             while index < end {
                 // SAFETY:
                 // - we are the resizer and hold the stripe lock of `index`; every destination
-                //   bucket (`new.index(hash)` for a hash of this stripe) lies in the same stripe,
-                //   since both tables have at least `1 << STRIPE_BITS` buckets;
+                //   bucket lies in the same stripe: `new.index(hash)` does for a hash of this
+                //   stripe, since both tables have at least `1 << STRIPE_BITS` buckets, and
+                //   `in_stripe` makes every hash one of this stripe (a key's `Hash` may answer
+                //   differently than when the key was inserted);
                 // - `table.next_table` is `new`, set before; both are alive (`_guard`).
                 unsafe {
                     raw::migrate_bucket(table, index, new, &mut scratch, |key| {
-                        new.index(self.hasher.hash_one(key))
+                        new.index(in_stripe(self.hasher.hash_one(key), stripe))
                     });
                 }
                 index += 1;
@@ -598,6 +600,19 @@ where
         // only memory, which any thread may do.
         unsafe { call_rcu(table.rcu_head(), free_table::<K, V>) };
     }
+}
+
+/// `hash`, with its stripe bits set to `stripe`'s: unchanged for a key whose `Hash` gives the
+/// same answer as when the key was inserted (under `stripe`'s lock, and counted there).
+///
+/// A `Hash` that changes its answer must not move a node out of its stripe during a migration:
+/// the resizer holds only that stripe's lock (another stripe's updaters would race with it on
+/// the destination chain), and the node is counted in that stripe (another stripe's count would
+/// go below zero when the node is removed there). Kept in its stripe, such a key may be missed by
+/// lookups, as std's `HashMap` documents for a `Hash` that changes, but nothing worse.
+fn in_stripe(hash: u64, stripe: usize) -> u64 {
+    const LOW: u64 = u64::MAX >> STRIPE_BITS;
+    (hash & LOW) | (stripe as u64) << (64 - STRIPE_BITS)
 }
 
 /// A bucket under its stripe's lock, as [`RcuHashMap::locked`] hands it to an update.
