@@ -6,10 +6,33 @@
 
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
-use rcu_runtime::{RcuHashMap, rcu_barrier, read_lock};
-use test_support::{liveness, panic_message};
+use rcu_runtime::{RcuHashMap, defer_rcu, rcu_barrier, read_lock, stats};
+use test_support::{Tracked, counter, panic_message};
+
+/// Set in the environment of a copy of this test binary that runs one test on its own.
+const IN_SUBPROCESS: &str = "RCU_COLLECTION_ATTACKS_SUBPROCESS";
+
+/// Runs the test `name` in a copy of this test binary, so that an abort cannot take the other
+/// tests down; returns whether this is that copy (then the caller runs the test body).
+fn isolated(name: &str) -> bool {
+    if std::env::var_os(IN_SUBPROCESS).is_some() {
+        return true;
+    }
+    let output = Command::new(std::env::current_exe().expect("the test binary's path"))
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .env(IN_SUBPROCESS, "1")
+        .output()
+        .expect("cannot run the test binary again");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{name} failed in its own process ({}):\n{stderr}", output.status);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("1 passed"), "{name} did not run in its own process:\n{stdout}");
+    false
+}
 
 /// A hasher that hashes a `u64` to itself, so that a test chooses the stripe (top 5 bits) and
 /// the bucket of each key.
@@ -70,6 +93,10 @@ impl Hash for Shifty {
 /// not move the node into a bucket of a stripe whose lock the resizer does not hold.
 #[test]
 fn a_hash_that_changes_during_a_resize_keeps_len_consistent() {
+    // Before the fix, this aborted (an overflow panic in the map's `Drop` while unwinding).
+    if !isolated("a_hash_that_changes_during_a_resize_keeps_len_consistent") {
+        return;
+    }
     let map: RcuHashMap<Shifty, u64, IdentityState> = RcuHashMap::with_hasher(IdentityState);
     // One key in stripe 3 that will hash into stripe 7 during the migration.
     map.insert(Shifty { hash: in_stripe(3, 1), shifty: true }, 1);
@@ -88,4 +115,69 @@ fn a_hash_that_changes_during_a_resize_keeps_len_consistent() {
     assert_eq!(len, Ok(n as usize + 1 - usize::from(removed)), "removed: {removed}");
     SHIFTED.store(0, Ordering::SeqCst);
     drop(map);
+}
+
+/// A value that counts its drops and then panics, when `panics` is set.
+struct PanicsWhenDropped {
+    _tracked: Tracked,
+    panics: bool,
+}
+
+impl Drop for PanicsWhenDropped {
+    fn drop(&mut self) {
+        if self.panics {
+            panic!("a value's Drop panics on the callback worker");
+        }
+    }
+}
+
+/// Removes `count` entries whose values count their drops (every `panic_every`-th panics when
+/// dropped), then waits for the callbacks: every value must have been dropped, the worker must
+/// go on, and the map must stay usable.
+fn removed_values_whose_drop_panics(count: u64, panic_every: u64) {
+    let drops = counter();
+    let panics_before = stats().callback_panics;
+    let map = RcuHashMap::new();
+    for i in 0..count {
+        let value = PanicsWhenDropped { _tracked: Tracked::new(i, &drops), panics: i % panic_every == 0 };
+        map.insert(i, value);
+    }
+    for i in 0..count {
+        assert!(map.remove(&i));
+    }
+    rcu_barrier();
+    assert_eq!(drops.load(Ordering::SeqCst), count as usize, "every removed value was dropped");
+    assert!(stats().callback_panics > panics_before, "the panics were counted");
+    // The worker carries on, and the map reuses or frees the memory it got back.
+    let ran = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&ran);
+    defer_rcu(move || flag.store(true, Ordering::SeqCst));
+    rcu_barrier();
+    assert!(ran.load(Ordering::SeqCst));
+    for i in 0..count {
+        map.insert(i, PanicsWhenDropped { _tracked: Tracked::new(i, &drops), panics: false });
+    }
+    assert_eq!(map.len(), count as usize);
+    drop(map);
+    rcu_barrier();
+    assert_eq!(drops.load(Ordering::SeqCst), 2 * count as usize);
+}
+
+#[test]
+fn a_value_whose_drop_panics_on_the_worker_does_not_leak_the_rest_of_its_batch() {
+    // Before the fix, two such values in one batch aborted the process.
+    if !isolated("a_value_whose_drop_panics_on_the_worker_does_not_leak_the_rest_of_its_batch") {
+        return;
+    }
+    removed_values_whose_drop_panics(64, 7);
+}
+
+/// Every value of a batch panics when dropped: the batch's other values are still dropped, and
+/// the second panic does not abort the process (it would if it came while the first unwinds).
+#[test]
+fn values_that_all_panic_when_dropped_on_the_worker_neither_abort_nor_leak() {
+    if !isolated("values_that_all_panic_when_dropped_on_the_worker_neither_abort_nor_leak") {
+        return;
+    }
+    removed_values_whose_drop_panics(64, 1);
 }

@@ -7,6 +7,7 @@ use core::ffi::c_void;
 use core::marker::PhantomData;
 use core::ptr::{self, NonNull};
 use std::alloc;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::{PoisonError, TryLockError};
 
 use super::raw::{Header, RawNode, RawTable};
@@ -116,49 +117,39 @@ impl<K, V> Drop for Spare<K, V> {
 }
 
 /// Drops the keys and values of the nodes of `batch`, in order, and keeps their memory in
-/// `spare` for reuse. If a key's or value's `Drop` panics, that node's memory and the remaining
-/// nodes are freed while the panic unwinds (a second panic aborts, as for a `Vec`), and nothing
-/// of the batch is kept.
+/// `spare` for reuse. If a key's or value's `Drop` panics, the other nodes are dropped all the
+/// same, each drop caught on its own: a batch gathers nodes that unrelated updates removed, so
+/// two of them panicking is no reason to abort the process (as a second panic while the first
+/// unwinds would). The first panic goes on once the batch is done; the payloads of later ones are
+/// leaked (their drop could panic again).
 ///
 /// # Safety
 ///
 /// Each node of `batch` is a node leaked from a `Box` that no reader can reach any more (a grace
 /// period has elapsed since it was unlinked), owned by the caller, dropped once, here.
 pub(super) unsafe fn recycle<K, V>(spare: &Spare<K, V>, batch: Box<Batch<K, V>>) {
-    /// Frees what is left of the batch if dropping a node's contents panics.
-    struct Rest<'a, K, V> {
-        batch: &'a [NonNull<RawNode<K, V>>],
-        /// The node whose contents were being dropped.
-        at: usize,
-    }
-    impl<K, V> Drop for Rest<'_, K, V> {
-        fn drop(&mut self) {
-            let (done, rest) = self.batch.split_at(self.at + 1);
-            // SAFETY: the nodes up to `at` have had their contents dropped (the drop glue goes
-            // on with the other fields when one panics), and the nodes after it are untouched;
-            // all are the caller's (see `recycle`), and each is freed once, here.
-            unsafe {
-                for &memory in done {
-                    Spare::<K, V>::dealloc(memory);
-                }
-                for &node in rest {
-                    drop(Box::from_raw(node.as_ptr()));
+    let mut first_panic = None;
+    if core::mem::needs_drop::<RawNode<K, V>>() {
+        for &node in batch.as_slice() {
+            // SAFETY: the node is alive, ours and unreachable (the caller's contract); its
+            // contents are dropped once, here, and its memory kept. When a field's `Drop`
+            // panics, the drop glue still drops the other fields while unwinding, so the
+            // contents are dropped either way.
+            let dropped = catch_unwind(AssertUnwindSafe(|| unsafe { ptr::drop_in_place(node.as_ptr()) }));
+            if let Err(payload) = dropped {
+                if first_panic.is_none() {
+                    first_panic = Some(payload);
+                } else {
+                    core::mem::forget(payload);
                 }
             }
         }
     }
-    if core::mem::needs_drop::<RawNode<K, V>>() {
-        let nodes = batch.as_slice();
-        for at in 0..nodes.len() {
-            let rest = Rest { batch: nodes, at };
-            // SAFETY: the node is alive, ours and unreachable (the caller's contract); its
-            // contents are dropped once, here, and its memory kept.
-            unsafe { ptr::drop_in_place(nodes[at].as_ptr()) };
-            core::mem::forget(rest);
-        }
-    }
     // SAFETY: the nodes' contents are dropped; their memory is ours.
     unsafe { spare.put(batch) };
+    if let Some(payload) = first_panic {
+        resume_unwind(payload);
+    }
 }
 
 /// Frees a table's memory once it is no longer reachable.
