@@ -8,7 +8,7 @@ use std::hash::{BuildHasher, Hash, Hasher};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::process::Command;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use rcu_runtime::{RcuHashMap, defer_rcu, rcu_barrier, read_lock, stats};
 use test_support::{Tracked, counter, panic_message};
@@ -180,4 +180,58 @@ fn values_that_all_panic_when_dropped_on_the_worker_neither_abort_nor_leak() {
         return;
     }
     removed_values_whose_drop_panics(64, 1);
+}
+
+thread_local! {
+    /// The map that `Clingy` keys update from their `Drop`.
+    static CLINGY_MAP: std::cell::Cell<Option<&'static RcuHashMap<Clingy, u64, IdentityState>>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// When set, `Clingy`'s `Eq` panics (once).
+static CLINGY_EQ_PANICS: AtomicBool = AtomicBool::new(false);
+
+/// A key whose `Drop` inserts another key of the same stripe into the map in `CLINGY_MAP` (once),
+/// and whose `Eq` can be told to panic.
+#[derive(Debug)]
+struct Clingy(u64);
+
+impl Hash for Clingy {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(in_stripe(2, self.0));
+    }
+}
+impl PartialEq for Clingy {
+    fn eq(&self, other: &Self) -> bool {
+        assert!(!CLINGY_EQ_PANICS.swap(false, Ordering::SeqCst), "Clingy's Eq panics");
+        self.0 == other.0
+    }
+}
+impl Eq for Clingy {}
+impl Drop for Clingy {
+    fn drop(&mut self) {
+        if let Some(map) = CLINGY_MAP.with(std::cell::Cell::take) {
+            map.insert(Clingy(1000 + self.0), 0);
+        }
+    }
+}
+
+/// `insert`'s key's `Eq` panics; unwinding drops the key and value that were to be inserted,
+/// and the key's `Drop` updates the same map: that must not happen under the stripe lock (a
+/// re-entrant lock panics, and a panic during unwinding aborts).
+#[test]
+fn a_key_dropped_by_a_panicking_insert_may_update_the_same_map() {
+    if !isolated("a_key_dropped_by_a_panicking_insert_may_update_the_same_map") {
+        return;
+    }
+    let map: &'static RcuHashMap<Clingy, u64, IdentityState> =
+        Box::leak(Box::new(RcuHashMap::with_hasher(IdentityState)));
+    map.insert(Clingy(1), 1);
+    CLINGY_EQ_PANICS.store(true, Ordering::SeqCst);
+    CLINGY_MAP.with(|cell| cell.set(Some(map)));
+    let result = catch_unwind(AssertUnwindSafe(|| map.insert(Clingy(1), 2)));
+    assert!(panic_message(&*result.expect_err("Eq panicked")).contains("Clingy's Eq panics"));
+    assert_eq!(map.get(&Clingy(1), &read_lock()), Some(&1), "unchanged");
+    assert!(map.contains_key(&Clingy(1001), &read_lock()), "the Drop's insert went through");
+    assert_eq!(map.len(), 2);
 }

@@ -410,9 +410,14 @@ where
     #[track_caller]
     pub fn insert(&self, key: K, value: V) -> bool {
         let hash = self.hasher.hash_one(&key);
+        // Out here, not moved into the closure: if `Eq` panics under the lock, the key and value
+        // are dropped after unlocking, so their `Drop` may update this map.
+        let mut entry = Some((key, value));
         let ((replaced, grow), resizing) = self.locked(hash, "RcuHashMap::insert", |locked| {
+            let key = &entry.as_ref().expect("taken only below").0;
             // SAFETY: we hold the bucket's stripe lock (`locked`).
-            let (link, old) = unsafe { raw::find_locked(locked.head, |k| *k == key) };
+            let (link, old) = unsafe { raw::find_locked(locked.head, |k| k == key) };
+            let (key, value) = entry.take().expect("taken only here");
             let node = locked.local.new_node(&self.shared.spare, key, value);
             let Some(old) = NonNull::new(old) else {
                 // SAFETY: as above; the node is fresh and the map owns it from now on.
@@ -506,23 +511,28 @@ where
             return value;
         }
         let hash = self.hasher.hash_one(&key);
-        let value = make();
-        let ((present, unused, grow), resizing) =
+        // Out here, not moved into the closure: whether `Eq` panics under the lock or another
+        // thread was faster, the key and value are dropped after unlocking (their `Drop` may
+        // update this map).
+        let mut entry = Some((key, make()));
+        let ((present, grow), resizing) =
             self.locked(hash, "RcuHashMap::get_or_insert_with", |locked| {
+                let key = &entry.as_ref().expect("taken only below").0;
                 // SAFETY: we hold the bucket's stripe lock (`locked`).
-                let (_, old) = unsafe { raw::find_locked(locked.head, |k| *k == key) };
+                let (_, old) = unsafe { raw::find_locked(locked.head, |k| k == key) };
                 if !old.is_null() {
                     // Someone was faster: keep theirs, drop ours outside the lock.
-                    return (old, Some((key, value)), false);
+                    return (old, false);
                 }
+                let (key, value) = entry.take().expect("taken only here");
                 let node = locked.local.new_node(&self.shared.spare, key, value);
                 // SAFETY: as above; the node is fresh and the map owns it from now on.
                 unsafe { raw::link_front(locked.head, node) };
                 // INVARIANT: one node more in this stripe.
                 let count = add(locked.count, 1);
-                (node.as_ptr(), None, count * 4 > (locked.buckets >> STRIPE_BITS) * 3)
+                (node.as_ptr(), count * 4 > (locked.buckets >> STRIPE_BITS) * 3)
             });
-        drop(unused);
+        drop(entry);
         if grow || resizing {
             self.resize();
         }
