@@ -10,7 +10,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use rcu_runtime::{RcuHashMap, defer_rcu, rcu_barrier, read_lock, stats};
+use rcu_runtime::{RcuHashMap, RcuMap, defer_rcu, rcu_barrier, read_lock, stats};
 use test_support::{Tracked, counter, panic_message};
 
 /// Set in the environment of a copy of this test binary that runs one test on its own.
@@ -234,4 +234,91 @@ fn a_key_dropped_by_a_panicking_insert_may_update_the_same_map() {
     assert_eq!(map.get(&Clingy(1), &read_lock()), Some(&1), "unchanged");
     assert!(map.contains_key(&Clingy(1001), &read_lock()), "the Drop's insert went through");
     assert_eq!(map.len(), 2);
+}
+
+thread_local! {
+    /// The map that `Rude` keys insert into from their `Drop` (once).
+    static RUDE_MAP: std::cell::Cell<Option<&'static RcuMap<Rude, Box<Tracked>>>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// When set, `Rude`'s `Ord` panics (once).
+static RUDE_ORD_PANICS: AtomicBool = AtomicBool::new(false);
+/// How many more clones of `Rude` succeed before one panics (`u64::MAX`: all of them).
+static RUDE_CLONES_LEFT: AtomicU64 = AtomicU64::new(u64::MAX);
+
+/// How many keys `Rude`'s `Drop` inserted: the next one is `1000 +` this.
+static RUDE_INSERTS: AtomicU64 = AtomicU64::new(0);
+
+/// A key whose `Ord` and `Clone` can be told to panic, and whose `Drop` inserts a key into the
+/// map in `RUDE_MAP` (taken once).
+#[derive(Debug, PartialEq, Eq)]
+struct Rude(u64);
+
+impl Ord for Rude {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        assert!(!RUDE_ORD_PANICS.swap(false, Ordering::SeqCst), "Rude's Ord panics");
+        self.0.cmp(&other.0)
+    }
+}
+impl PartialOrd for Rude {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Clone for Rude {
+    fn clone(&self) -> Self {
+        match RUDE_CLONES_LEFT.load(Ordering::SeqCst) {
+            u64::MAX => {}
+            0 => {
+                RUDE_CLONES_LEFT.store(u64::MAX, Ordering::SeqCst);
+                panic!("Rude's Clone panics");
+            }
+            left => RUDE_CLONES_LEFT.store(left - 1, Ordering::SeqCst),
+        }
+        Self(self.0)
+    }
+}
+impl Drop for Rude {
+    fn drop(&mut self) {
+        if let Some(map) = RUDE_MAP.with(std::cell::Cell::take) {
+            let key = 1000 + RUDE_INSERTS.fetch_add(1, Ordering::SeqCst);
+            map.insert(Rude(key), Box::new(Tracked::new(key, &counter())));
+        }
+    }
+}
+
+/// `RcuMap`'s updates run the key's `Ord` and `Clone` under the map's lock. When they panic,
+/// the value being inserted is dropped (not leaked), and the keys dropped by the unwinding
+/// (the new one, and the copies of the index made so far) are dropped after unlocking, so their
+/// `Drop` may update the same map instead of aborting the process.
+#[test]
+fn rcu_map_keys_dropped_by_a_panicking_update_may_update_the_same_map() {
+    if !isolated("rcu_map_keys_dropped_by_a_panicking_update_may_update_the_same_map") {
+        return;
+    }
+    let map: &'static RcuMap<Rude, Box<Tracked>> = Box::leak(Box::new(RcuMap::new()));
+    let drops = counter();
+    for i in 0..4 {
+        assert!(map.insert(Rude(i), Box::new(Tracked::new(i, &drops))).is_none());
+    }
+    // `Ord` panics in `insert`: the value is dropped; the first key dropped after unlocking (a
+    // copy in the index being built) inserts key 1000.
+    RUDE_ORD_PANICS.store(true, Ordering::SeqCst);
+    RUDE_MAP.with(|cell| cell.set(Some(map)));
+    let result = catch_unwind(AssertUnwindSafe(|| drop(map.insert(Rude(10), Box::new(Tracked::new(10, &drops))))));
+    assert!(panic_message(&*result.expect_err("Ord panicked")).contains("Rude's Ord panics"));
+    assert_eq!(drops.load(Ordering::SeqCst), 1, "the value that was to be inserted was dropped");
+    assert_eq!(map.len(), 5, "the four keys and the one the Drop inserted");
+    // `Clone` panics while the index is copied: the copies made so far are dropped after
+    // unlocking, and the first of them inserts key 1001.
+    RUDE_CLONES_LEFT.store(1, Ordering::SeqCst);
+    RUDE_MAP.with(|cell| cell.set(Some(map)));
+    let result = catch_unwind(AssertUnwindSafe(|| drop(map.remove(&Rude(2)))));
+    assert!(panic_message(&*result.expect_err("Clone panicked")).contains("Rude's Clone panics"));
+    let guard = read_lock();
+    let keys: Vec<u64> = map.keys(&guard).map(|k| k.0).collect();
+    assert_eq!(keys, [0, 1, 2, 3, 1000, 1001], "nothing removed; the Drops' inserts went through");
+    drop(guard);
+    assert!(map.remove(&Rude(2)).is_some(), "the lock was released");
 }

@@ -119,6 +119,11 @@ impl<K: Ord + Clone + Send + 'static, P: ForeignOwnable> RcuMap<K, P> {
     /// returns what `edit` returns. The old version is freed after a grace period.
     #[track_caller]
     fn update<R>(&self, edit: impl FnOnce(&mut Vec<(K, *mut c_void)>) -> R) -> R {
+        // Declared before the lock: if a key's `Clone` or `Ord` panics under it, the keys copied
+        // so far are dropped after unlocking, so their `Drop` may update this map (under the
+        // lock, that would panic again while unwinding: an abort). The value pointers are
+        // copies; the map still owns the values.
+        let mut entries: Vec<(K, *mut c_void)> = Vec::new();
         let (result, replaced) = {
             let _lock = self.update.lock(
                 "RcuMap::insert()/remove()",
@@ -129,9 +134,12 @@ impl<K: Ord + Clone + Send + 'static, P: ForeignOwnable> RcuMap<K, P> {
             let current = self.table.load(Ordering::Relaxed);
             // SAFETY: the current table is live (invariant), and only updaters, serialized by the
             // lock, could replace it.
-            let mut entries = unsafe { (*current).entries.clone() };
+            let current_entries = unsafe { &(*current).entries };
+            entries.reserve_exact(current_entries.len() + 1);
+            // Not `clone()`: its copies would be dropped inside it, under the lock, if one panics.
+            entries.extend(current_entries.iter().map(|(key, value)| (key.clone(), *value)));
             let result = edit(&mut entries);
-            let next = Box::into_raw(Box::new(Table { entries }));
+            let next = Box::into_raw(Box::new(Table { entries: core::mem::take(&mut entries) }));
             // Release: pairs with the Acquire loads of readers, publishing the new table.
             // INVARIANT: `edit` keeps the entries sorted and unique (callers insert where binary
             // search says); the old table is retired below.
@@ -158,11 +166,17 @@ impl<K: Ord + Clone + Send + 'static, P: ForeignOwnable> RcuMap<K, P> {
     /// ```
     #[track_caller]
     pub fn insert(&self, key: K, value: P) -> Option<P> {
+        // Out here, not moved into the closure: if locking (re-entrancy) or the key's `Ord`
+        // panics, the key and value are dropped after unlocking (their `Drop` may update this
+        // map), and not leaked.
+        let mut entry = Some((key, value));
         let replaced = self.update(|entries| {
-            // Given up only once the lock is held: a re-entrant call panics before this, and
-            // `value` is then dropped with the rest of the closure instead of leaking.
+            let key = &entry.as_ref().expect("taken only below").0;
+            let found = entries.binary_search_by(|(k, _)| k.cmp(key));
+            // Given up only once nothing can panic any more.
+            let (key, value) = entry.take().expect("taken only here");
             let raw = value.into_foreign();
-            match entries.binary_search_by(|(k, _)| k.cmp(&key)) {
+            match found {
                 Ok(at) => Some(core::mem::replace(&mut entries[at].1, raw)),
                 Err(at) => {
                     entries.insert(at, (key, raw));
