@@ -33,7 +33,8 @@ fn this_thread() -> usize {
 ///
 /// `owner` is the holder's [`this_thread`] number while the mutex is held through a
 /// [`WriterGuard`], and 0 otherwise (a guard leaked with `mem::forget` leaves it set: the lock
-/// stays held for good, and its former holder gets the panic instead of a deadlock).
+/// stays held for good, and its former holder gets the panic instead of a deadlock, as may a
+/// later thread that reuses an ended holder's thread-local memory, or a fork's child).
 pub(crate) struct WriterLock<T = ()> {
     mutex: Mutex<T>,
     owner: AtomicUsize,
@@ -97,7 +98,9 @@ fn reentered(what: &str, advice: &str) -> ! {
     panic!(
         "{what} called while this thread holds the same structure's updaters' lock (from inside a \
          closure, a key's Eq or Hash, or a Drop that the structure runs under it, or with a guard \
-         or cursor of it alive): it would deadlock. {advice}"
+         or cursor of it alive): it would deadlock. {advice} (A lock leaked by a thread that has \
+         ended, or held by another thread when the process forked, may be taken for this \
+         thread's.)"
     );
 }
 

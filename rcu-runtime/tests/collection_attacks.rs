@@ -11,7 +11,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use rcu_runtime::{RcuHashMap, RcuMap, defer_rcu, rcu_barrier, read_lock, stats};
-use test_support::{Tracked, counter, panic_message};
+use test_support::child::{Outcome, in_child};
+use test_support::{Tracked, counter, liveness, panic_message};
 
 /// Set in the environment of a copy of this test binary that runs one test on its own.
 const IN_SUBPROCESS: &str = "RCU_COLLECTION_ATTACKS_SUBPROCESS";
@@ -321,4 +322,88 @@ fn rcu_map_keys_dropped_by_a_panicking_update_may_update_the_same_map() {
     assert_eq!(keys, [0, 1, 2, 3, 1000, 1001], "nothing removed; the Drops' inserts went through");
     drop(guard);
     assert!(map.remove(&Rude(2)).is_some(), "the lock was released");
+}
+
+/// When set, the next `Gate` compare signals `GATE_INSIDE` and waits for `GATE_OPEN`.
+static GATE_CLOSED: AtomicBool = AtomicBool::new(false);
+static GATE_INSIDE: AtomicBool = AtomicBool::new(false);
+static GATE_OPEN: AtomicBool = AtomicBool::new(false);
+
+/// A key whose `Eq` can be told to stop, holding the stripe lock of the update it runs in.
+#[derive(Debug)]
+struct Gate(u64);
+
+impl Hash for Gate {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.0);
+    }
+}
+impl PartialEq for Gate {
+    fn eq(&self, other: &Self) -> bool {
+        if GATE_CLOSED.swap(false, Ordering::SeqCst) {
+            GATE_INSIDE.store(true, Ordering::SeqCst);
+            while !GATE_OPEN.load(Ordering::SeqCst) {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        }
+        self.0 == other.0
+    }
+}
+impl Eq for Gate {}
+
+/// A process forked while another thread holds a stripe lock (stopped in a key's `Eq`, inside
+/// `insert`): in the child, lookups work (they take no lock) and so do updates of the other
+/// stripes; the held stripe stays locked for good, as a `std` mutex would (or its updater
+/// panics, when it takes the vanished holder for itself), which the book's
+/// fork section states (its rule: fork while no other thread is inside a section, and a stripe
+/// lock is held only inside one).
+#[test]
+fn a_child_forked_while_a_stripe_is_locked_reads_and_updates_the_other_stripes() {
+    if !isolated("a_child_forked_while_a_stripe_is_locked_reads_and_updates_the_other_stripes") {
+        return;
+    }
+    let map: &'static RcuHashMap<Gate, u64, IdentityState> =
+        Box::leak(Box::new(RcuHashMap::with_hasher(IdentityState)));
+    let held = in_stripe(3, 1);
+    map.insert(Gate(held), 1);
+    map.insert(Gate(in_stripe(0, 1)), 2);
+    GATE_CLOSED.store(true, Ordering::SeqCst);
+    let updater = std::thread::spawn(move || map.insert(Gate(held), 10));
+    liveness::wait_until(liveness::HANG, "the updater never got inside Eq", || GATE_INSIDE.load(Ordering::SeqCst));
+    // SAFETY: this test runs alone in its process (`isolated`); the child uses the map (its own
+    // copy) and the runtime, which the fork handlers keep consistent, and the thread stopped in
+    // `Eq` does not exist there.
+    let outcome = unsafe {
+        in_child(liveness::HANG, |report| {
+            let guard = read_lock();
+            if map.get(&Gate(held), &guard) != Some(&1) || map.get(&Gate(in_stripe(0, 1)), &guard) != Some(&2) {
+                return Err("a lookup failed in the child".into());
+            }
+            drop(guard);
+            report.line("lookups work");
+            map.insert(Gate(in_stripe(0, 2)), 3);
+            map.insert(Gate(in_stripe(31, 2)), 4);
+            if map.len() != 4 {
+                return Err(format!("len {} after two inserts in free stripes", map.len()));
+            }
+            report.line("updates of free stripes work");
+            // The held stripe: the update waits for good, or panics when its thread reuses the
+            // vanished holder's thread-local memory (the lock then takes it for its holder,
+            // re-entering); it never goes through.
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let result = catch_unwind(AssertUnwindSafe(|| map.insert(Gate(in_stripe(3, 2)), 5)));
+                let _ = tx.send(result.map_err(|p| panic_message(&*p)));
+            });
+            match rx.recv_timeout(std::time::Duration::from_millis(200)) {
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Ok(()),
+                Ok(Err(message)) if message.contains("would deadlock") => Ok(()),
+                other => Err(format!("the stripe held at the fork was free in the child: {other:?}")),
+            }
+        })
+    };
+    assert_eq!(outcome, Outcome::Passed);
+    GATE_OPEN.store(true, Ordering::SeqCst);
+    assert!(updater.join().unwrap(), "the updater replaced its key");
+    assert_eq!(map.get(&Gate(held), &read_lock()), Some(&10));
 }
