@@ -407,3 +407,148 @@ fn a_child_forked_while_a_stripe_is_locked_reads_and_updates_the_other_stripes()
     assert!(updater.join().unwrap(), "the updater replaced its key");
     assert_eq!(map.get(&Gate(held), &read_lock()), Some(&10));
 }
+
+thread_local! {
+    /// The map that `Meddler` keys update from their `Hash`, and how (taken once).
+    #[expect(clippy::type_complexity, reason = "a test's plumbing")]
+    static MEDDLE: std::cell::Cell<Option<(&'static RcuHashMap<Meddler, u64, IdentityState>, u64, u64)>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// A key whose `Hash` updates (once, when told) the map in `MEDDLE`: the key named there, when
+/// hashed, reads the map (`len`, `get`, `iter`) and inserts the other key given there.
+#[derive(Debug, PartialEq, Eq)]
+struct Meddler(u64);
+
+impl Hash for Meddler {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        if let Some((map, trigger, key)) = MEDDLE.with(std::cell::Cell::get)
+            && trigger == self.0
+        {
+            MEDDLE.with(|cell| cell.set(None));
+            let guard = read_lock();
+            let seen = map.iter(&guard).count();
+            assert!(seen >= map.len().min(1), "iter and len work in Hash");
+            let _ = map.get(&Meddler(key), &guard);
+            drop(guard);
+            map.insert(Meddler(key), key);
+        }
+        state.write_u64(self.0);
+    }
+}
+
+/// A key's `Hash` inserts into the same map while a resize migrates it (under a stripe lock and
+/// the resizer's lock): into another stripe, the insert goes through; into the stripe being
+/// migrated, it panics instead of deadlocking, the resize stops where it was and a later update
+/// finishes it. Every key stays findable throughout.
+#[test]
+fn a_hash_that_updates_the_same_map_during_a_resize_panics_or_goes_through() {
+    let map: &'static RcuHashMap<Meddler, u64, IdentityState> =
+        Box::leak(Box::new(RcuHashMap::with_hasher(IdentityState)));
+    for (target_stripe, expect_panic) in [(9, false), (0, true)] {
+        let base = if expect_panic { 100 } else { 0 };
+        map.insert(Meddler(in_stripe(0, base)), 0);
+        // The key just inserted is hashed again only when the resize migrates it: then it
+        // inserts into `target_stripe`.
+        MEDDLE.with(|cell| cell.set(Some((map, in_stripe(0, base), in_stripe(target_stripe, base)))));
+        let before = map.buckets();
+        let mut keys = vec![in_stripe(0, base), in_stripe(target_stripe, base)];
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            let mut n = base;
+            while map.buckets() == before {
+                n += 1;
+                keys.push(in_stripe(0, n));
+                map.insert(Meddler(in_stripe(0, n)), n);
+            }
+        }));
+        if expect_panic {
+            keys.remove(1);
+        }
+        assert!(MEDDLE.with(std::cell::Cell::take).is_none(), "the migration hashed the key");
+        match result {
+            Ok(()) => assert!(!expect_panic, "re-entering the migrated stripe must panic"),
+            Err(payload) => {
+                let message = panic_message(&*payload);
+                assert!(expect_panic && message.contains("deadlock"), "{message}");
+            }
+        }
+        let guard = read_lock();
+        for &key in &keys {
+            assert!(map.contains_key(&Meddler(key), &guard), "key {key:#x} lost");
+        }
+        drop(guard);
+    }
+    // Updates go on, and finish the resize.
+    let len = map.len();
+    for n in 0..200 {
+        map.insert(Meddler(in_stripe(n % 32, 1000 + n)), n);
+    }
+    assert_eq!(map.len(), len + 200);
+    let guard = read_lock();
+    assert_eq!(map.iter(&guard).count(), len + 200, "after the resize, each entry once");
+}
+
+/// A key `Eq` that is never reflexive and a `Borrow` form that hashes differently: lookups give
+/// wrong answers (as documented for std's map), but the map stays consistent: `len` counts the
+/// entries, removals of what cannot be found do nothing, and dropping it frees everything.
+#[test]
+fn a_never_reflexive_eq_and_a_borrow_that_hashes_differently_give_wrong_answers_only() {
+    struct Nan(u64, #[expect(dead_code, reason = "counts its drop")] Tracked);
+    impl Hash for Nan {
+        fn hash<H: Hasher>(&self, state: &mut H) {
+            self.0.hash(state);
+        }
+    }
+    impl PartialEq for Nan {
+        fn eq(&self, _: &Self) -> bool {
+            false
+        }
+    }
+    impl Eq for Nan {}
+
+    /// A key that borrows as a `str` of a different hash.
+    #[derive(Debug, PartialEq, Eq)]
+    struct Name(String);
+    impl Hash for Name {
+        fn hash<H: Hasher>(&self, state: &mut H) {
+            (self.0.len() as u64 + 1).hash(state);
+        }
+    }
+    impl std::borrow::Borrow<str> for Name {
+        fn borrow(&self) -> &str {
+            &self.0
+        }
+    }
+
+    let drops = counter();
+    let map = RcuHashMap::new();
+    for round in 0..3 {
+        for i in 0..100 {
+            map.insert(Nan(i, Tracked::new(i, &drops)), round);
+        }
+    }
+    assert_eq!(map.len(), 300, "every insert added an entry");
+    let guard = read_lock();
+    assert_eq!(map.iter(&guard).count(), 300);
+    drop(guard);
+    drop(map);
+    rcu_barrier();
+    assert_eq!(drops.load(Ordering::SeqCst), 300);
+
+    let names = RcuHashMap::new();
+    for i in 0..100 {
+        names.insert(Name(format!("n{i}")), i);
+    }
+    let guard = read_lock();
+    // Found only by chance (a hash collision), never wrongly.
+    assert!((0..100).all(|i| names.get(format!("n{i}").as_str(), &guard).is_none_or(|&v| v == i)));
+    drop(guard);
+    let removed: Vec<bool> = (0..100).map(|i| names.remove(format!("n{i}").as_str())).collect();
+    let count = removed.iter().filter(|&&r| r).count();
+    assert_eq!(names.len(), 100 - count);
+    // Through the key type itself, every key not removed by chance is found and removed.
+    for (i, &gone) in removed.iter().enumerate() {
+        assert_eq!(names.remove(&Name(format!("n{i}"))), !gone, "n{i}");
+    }
+    assert!(names.is_empty());
+}
