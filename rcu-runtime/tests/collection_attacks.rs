@@ -552,3 +552,114 @@ fn a_never_reflexive_eq_and_a_borrow_that_hashes_differently_give_wrong_answers_
     }
     assert!(names.is_empty());
 }
+
+/// A value whose `Drop` (on the callback worker, after its removal) updates the map it was in:
+/// inserts, removes, and enough of them to resize.
+struct Boomerang {
+    map: Arc<RcuHashMap<u64, Boomerang>>,
+    key: u64,
+    tracked: Tracked,
+}
+
+impl Drop for Boomerang {
+    fn drop(&mut self) {
+        if self.key < 1000 {
+            let drops = counter();
+            for k in 0..20 {
+                let key = 1000 + self.key * 100 + k;
+                let value = Boomerang { map: Arc::clone(&self.map), key, tracked: Tracked::new(key, &drops) };
+                self.map.insert(key, value);
+            }
+            self.map.remove(&(1000 + self.key * 100));
+        }
+    }
+}
+
+/// Values dropped on the callback worker update the map they were removed from (which they keep
+/// alive): the worker's updates go through (it holds no stripe lock there, and waits for no
+/// room in the callback queue), `rcu_barrier` returns, and the map holds what they inserted.
+#[test]
+fn values_dropped_on_the_worker_may_update_the_map_they_were_in() {
+    let drops = counter();
+    let map = Arc::new(RcuHashMap::new());
+    for key in 0..10 {
+        let value = Boomerang { map: Arc::clone(&map), key, tracked: Tracked::new(key, &drops) };
+        map.insert(key, value);
+    }
+    for key in 0..10 {
+        assert!(map.remove(&key));
+    }
+    rcu_barrier();
+    assert_eq!(drops.load(Ordering::SeqCst), 10);
+    assert_eq!(map.len(), 10 * 19, "each dropped value inserted 20 entries and removed one");
+    let guard = read_lock();
+    assert!(map.iter(&guard).all(|(&k, v)| v.key == k && v.tracked.check() == k));
+    drop(guard);
+    // The values hold the map: break the cycle.
+    let keys: Vec<u64> = map.iter(&read_lock()).map(|(&k, _)| k).collect();
+    for key in keys {
+        map.remove(&key);
+    }
+    rcu_barrier();
+    assert!(map.is_empty());
+    assert_eq!(Arc::strong_count(&map), 1);
+}
+
+/// A reader keeps `&V` and an iterator from a map under its guard while another thread drops
+/// the map (the last `Arc`): the drop waits for the reader's grace period, and the borrows stay
+/// valid until the guard ends.
+#[test]
+fn borrows_outlive_the_map_dropped_on_another_thread_until_their_guard_ends() {
+    let drops = counter();
+    let map = Arc::new(RcuHashMap::new());
+    for i in 0..100 {
+        map.insert(i, Tracked::new(i, &drops));
+    }
+    let guard = read_lock();
+    let seven = map.get(&7, &guard).expect("present");
+    let mut iter = map.iter(&guard);
+    let first = iter.next().expect("not empty");
+    let dropper = std::thread::spawn(move || drop(map));
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert!(!dropper.is_finished(), "the map's drop waits for the reader's grace period");
+    assert_eq!(seven.check(), 7);
+    assert_eq!(first.1.check(), *first.0);
+    assert_eq!(iter.map(|(&k, v)| v.check() == k).filter(|&ok| ok).count(), 99);
+    assert_eq!(drops.load(Ordering::SeqCst), 0);
+    drop(guard);
+    liveness::join_within(dropper, liveness::HANG, "the map's drop");
+    rcu_barrier();
+    assert_eq!(drops.load(Ordering::SeqCst), 100);
+}
+
+/// `get_or_insert_with`'s closure runs under the caller's guard: waiting for a grace period
+/// there panics (it would wait for itself), and the map is unchanged and unlocked.
+#[test]
+fn get_or_insert_with_whose_closure_waits_for_a_grace_period_panics() {
+    let map: RcuHashMap<u64, u64> = RcuHashMap::new();
+    let guard = read_lock();
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        map.get_or_insert_with(
+            1,
+            || {
+                rcu_runtime::synchronize_rcu();
+                1
+            },
+            &guard,
+        );
+    }));
+    assert!(result.is_err(), "synchronize_rcu inside a section panics");
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        map.get_or_insert_with(
+            1,
+            || {
+                rcu_barrier();
+                1
+            },
+            &guard,
+        );
+    }));
+    assert!(result.is_err(), "rcu_barrier inside a section panics");
+    assert!(map.is_empty());
+    assert_eq!(*map.get_or_insert_with(1, || 10, &guard), 10, "the stripe is free");
+}
