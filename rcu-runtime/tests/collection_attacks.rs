@@ -8,9 +8,9 @@ use std::hash::{BuildHasher, Hash, Hasher};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::process::Command;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
-use rcu_runtime::{RcuHashMap, RcuMap, defer_rcu, rcu_barrier, read_lock, stats};
+use rcu_runtime::{RcuHashMap, RcuLinks, RcuList, RcuMap, RcuProtected, defer_rcu, rcu_barrier, read_lock, stats};
 use test_support::child::{Outcome, in_child};
 use test_support::{Tracked, counter, liveness, panic_message};
 
@@ -662,4 +662,92 @@ fn get_or_insert_with_whose_closure_waits_for_a_grace_period_panics() {
     assert!(result.is_err(), "rcu_barrier inside a section panics");
     assert!(map.is_empty());
     assert_eq!(*map.get_or_insert_with(1, || 10, &guard), 10, "the stripe is free");
+}
+
+/// A list node that counts its drop, and panics in it when `armed`.
+#[derive(RcuProtected)]
+struct Mine {
+    #[rcu_links]
+    links: RcuLinks,
+    armed: bool,
+    tracked: Tracked,
+}
+
+impl std::fmt::Debug for Mine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Mine({})", self.tracked.check())
+    }
+}
+
+impl Drop for Mine {
+    fn drop(&mut self) {
+        assert!(!self.armed, "node {} panics when dropped", self.tracked.id);
+    }
+}
+
+fn mine(id: u64, armed: bool, drops: &Arc<AtomicUsize>) -> Box<Mine> {
+    Box::new(Mine { links: RcuLinks::new(), armed, tracked: Tracked::new(id, drops) })
+}
+
+/// Several nodes of a dropped list panic when dropped: every node is still dropped, and the
+/// second panic does not abort the process (the list may be dropped on the callback worker,
+/// with nodes from unrelated code).
+#[test]
+fn a_list_whose_nodes_panic_when_dropped_frees_them_all_without_aborting() {
+    if !isolated("a_list_whose_nodes_panic_when_dropped_frees_them_all_without_aborting") {
+        return;
+    }
+    let drops = counter();
+    let list = RcuList::new();
+    for i in 0..10 {
+        list.push_back(mine(i, i % 3 == 0, &drops));
+    }
+    let result = catch_unwind(AssertUnwindSafe(move || drop(list)));
+    assert!(panic_message(&*result.expect_err("a node panicked")).contains("node 0 panics"));
+    assert_eq!(drops.load(Ordering::SeqCst), 10, "every node was dropped");
+}
+
+/// The same for a map dropped with entries whose values panic when dropped.
+#[test]
+fn a_map_whose_values_panic_when_dropped_frees_them_all_without_aborting() {
+    if !isolated("a_map_whose_values_panic_when_dropped_frees_them_all_without_aborting") {
+        return;
+    }
+    let drops = counter();
+    let map = RcuHashMap::new();
+    for i in 0..100 {
+        map.insert(i, PanicsWhenDropped { _tracked: Tracked::new(i, &drops), panics: i % 3 == 0 });
+    }
+    let result = catch_unwind(AssertUnwindSafe(move || drop(map)));
+    assert!(result.is_err(), "a value's panic reaches the map's owner");
+    assert_eq!(drops.load(Ordering::SeqCst), 100, "every value was dropped");
+}
+
+/// A cursor leaked with `mem::forget` keeps the list's lock for good: the same thread's next
+/// update panics instead of deadlocking, readers go on, and dropping the list frees its nodes.
+#[test]
+fn a_forgotten_cursor_makes_later_updates_on_its_thread_panic_and_readers_go_on() {
+    let drops = counter();
+    let list = RcuList::new();
+    for i in 0..3 {
+        list.push_back(mine(i, false, &drops));
+    }
+    for _ in 0..1000 {
+        // Forgotten iterators hold nothing.
+        std::mem::forget(list.iter(&read_lock()));
+    }
+    let mut cursor = list.cursor();
+    cursor.move_next();
+    std::mem::forget(cursor);
+    let result = catch_unwind(AssertUnwindSafe(|| list.push_back(mine(3, false, &drops))));
+    assert!(panic_message(&*result.expect_err("re-entered")).contains("RcuList::push_back"));
+    assert_eq!(drops.load(Ordering::SeqCst), 1, "the node that was not pushed was dropped");
+    let result = catch_unwind(AssertUnwindSafe(|| drop(list.remove(|_| true))));
+    assert!(result.is_err());
+    let guard = read_lock();
+    assert_eq!(list.iter(&guard).map(|n| n.tracked.check()).collect::<Vec<_>>(), [0, 1, 2]);
+    drop(guard);
+    assert_eq!(format!("{list:?}"), "[Mine(0), Mine(1), Mine(2)]");
+    drop(list);
+    assert_eq!(drops.load(Ordering::SeqCst), 4);
 }

@@ -228,7 +228,11 @@ unsafe impl<K, V> ForeignOwnable for Tables<K, V> {
 }
 
 impl<K, V> Drop for Tables<K, V> {
+    /// Drops every node and frees every table. If a key's or value's `Drop` panics, the other
+    /// nodes are dropped all the same, each drop caught on its own (as in [`recycle`]), and the
+    /// first panic goes on once everything is freed.
     fn drop(&mut self) {
+        let mut first_panic = None;
         let mut table = Some(self.first);
         while let Some(current) = table {
             for index in 0..current.buckets() {
@@ -238,8 +242,16 @@ impl<K, V> Drop for Tables<K, V> {
                     // SAFETY: the node is ours (invariant); read its successor before freeing it.
                     let next = unsafe { RawNode::next_locked(node) };
                     // SAFETY: leaked from a `Box` and in exactly one chain (the map's invariant),
-                    // so freed once.
-                    drop(unsafe { Box::from_raw(node) });
+                    // so freed once (the box frees its memory also when a `Drop` inside panics).
+                    let dropped = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(node) })));
+                    if let Err(payload) = dropped {
+                        if first_panic.is_none() {
+                            first_panic = Some(payload);
+                        } else {
+                            // Its drop could panic again.
+                            core::mem::forget(payload);
+                        }
+                    }
                     node = next;
                 }
             }
@@ -247,6 +259,9 @@ impl<K, V> Drop for Tables<K, V> {
             table = unsafe { current.next_table() };
             // SAFETY: ours, reachable by nobody, freed once.
             unsafe { current.free() };
+        }
+        if let Some(payload) = first_panic {
+            resume_unwind(payload);
         }
     }
 }

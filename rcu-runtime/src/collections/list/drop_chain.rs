@@ -5,6 +5,7 @@ use core::ffi::c_void;
 use core::marker::PhantomData;
 use core::mem;
 use core::ptr::NonNull;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
 use super::raw::RawList;
 use super::{HasRcuLinks, RcuLinks};
@@ -59,34 +60,36 @@ impl<T: HasRcuLinks> Drop for Chain<T> {
     }
 }
 
-/// Drops the nodes from `links` on, front to back. If a node's `Drop` panics, the rest are still
-/// dropped while the panic unwinds (a second panic aborts, as for a `Vec`).
+/// Drops the nodes from `links` on, front to back. If a node's `Drop` panics, the rest are
+/// dropped all the same, each drop caught on its own (a second panic while the first unwinds
+/// would abort the process, and a list may be dropped on the callback worker); the first panic
+/// goes on once every node is dropped, and the payloads of later ones are leaked (their drop
+/// could panic again).
 ///
 /// # Safety
 ///
 /// `links` is null or starts a null-terminated chain of nodes leaked from `Box<T>`, owned by the
 /// caller, that no reader can reach any more.
 unsafe fn free_from<T: HasRcuLinks>(mut links: *mut RcuLinks) {
+    let mut first_panic = None;
     while !links.is_null() {
         let node = links;
         // SAFETY: the node is alive and ours (the caller's contract); read its successor before
         // freeing it. No other thread writes its links any more.
         links = unsafe { RawList::next_locked(node) };
-        let rest = FreeOnUnwind::<T>(links, PhantomData);
         // SAFETY: the node was leaked from a `Box<T>` (`container_of` inverts the projection of
-        // the box's pointer) and is freed once, here.
-        drop(unsafe { Box::from_raw(T::rcu_links_container_of(node)) });
-        mem::forget(rest);
+        // the box's pointer) and is freed once, here (the box frees its memory also when `T`'s
+        // `Drop` panics).
+        let dropped = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(T::rcu_links_container_of(node)) })));
+        if let Err(payload) = dropped {
+            if first_panic.is_none() {
+                first_panic = Some(payload);
+            } else {
+                mem::forget(payload);
+            }
+        }
     }
-}
-
-/// Frees the rest of a chain if dropping one node panics.
-struct FreeOnUnwind<T: HasRcuLinks>(*mut RcuLinks, PhantomData<Box<T>>);
-
-impl<T: HasRcuLinks> Drop for FreeOnUnwind<T> {
-    fn drop(&mut self) {
-        // SAFETY: the guard holds the rest of a chain that `free_from` owned, and exists only
-        // while the node before it is being dropped; it is dropped only when that panics.
-        unsafe { free_from::<T>(self.0) };
+    if let Some(payload) = first_panic {
+        resume_unwind(payload);
     }
 }
