@@ -10,7 +10,9 @@ use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
-use rcu_runtime::{RcuHashMap, RcuLinks, RcuList, RcuMap, RcuProtected, defer_rcu, rcu_barrier, read_lock, stats};
+use rcu_runtime::{
+    RcuHashMap, RcuLinks, RcuList, RcuMap, RcuProtected, defer_rcu, rcu_barrier, read_lock, stats,
+};
 use test_support::child::{Outcome, in_child};
 use test_support::{Tracked, counter, liveness, panic_message};
 
@@ -307,7 +309,8 @@ fn rcu_map_keys_dropped_by_a_panicking_update_may_update_the_same_map() {
     // copy in the index being built) inserts key 1000.
     RUDE_ORD_PANICS.store(true, Ordering::SeqCst);
     RUDE_MAP.with(|cell| cell.set(Some(map)));
-    let result = catch_unwind(AssertUnwindSafe(|| drop(map.insert(Rude(10), Box::new(Tracked::new(10, &drops))))));
+    let result =
+        catch_unwind(AssertUnwindSafe(|| drop(map.insert(Rude(10), Box::new(Tracked::new(10, &drops))))));
     assert!(panic_message(&*result.expect_err("Ord panicked")).contains("Rude's Ord panics"));
     assert_eq!(drops.load(Ordering::SeqCst), 1, "the value that was to be inserted was dropped");
     assert_eq!(map.len(), 5, "the four keys and the one the Drop inserted");
@@ -369,14 +372,17 @@ fn a_child_forked_while_a_stripe_is_locked_reads_and_updates_the_other_stripes()
     map.insert(Gate(in_stripe(0, 1)), 2);
     GATE_CLOSED.store(true, Ordering::SeqCst);
     let updater = std::thread::spawn(move || map.insert(Gate(held), 10));
-    liveness::wait_until(liveness::HANG, "the updater never got inside Eq", || GATE_INSIDE.load(Ordering::SeqCst));
+    liveness::wait_until(liveness::HANG, "the updater never got inside Eq", || {
+        GATE_INSIDE.load(Ordering::SeqCst)
+    });
     // SAFETY: this test runs alone in its process (`isolated`); the child uses the map (its own
     // copy) and the runtime, which the fork handlers keep consistent, and the thread stopped in
     // `Eq` does not exist there.
     let outcome = unsafe {
         in_child(liveness::HANG, |report| {
             let guard = read_lock();
-            if map.get(&Gate(held), &guard) != Some(&1) || map.get(&Gate(in_stripe(0, 1)), &guard) != Some(&2) {
+            if map.get(&Gate(held), &guard) != Some(&1) || map.get(&Gate(in_stripe(0, 1)), &guard) != Some(&2)
+            {
                 return Err("a lookup failed in the child".into());
             }
             drop(guard);
@@ -732,10 +738,6 @@ fn a_forgotten_cursor_makes_later_updates_on_its_thread_panic_and_readers_go_on(
     for i in 0..3 {
         list.push_back(mine(i, false, &drops));
     }
-    for _ in 0..1000 {
-        // Forgotten iterators hold nothing.
-        std::mem::forget(list.iter(&read_lock()));
-    }
     let mut cursor = list.cursor();
     cursor.move_next();
     std::mem::forget(cursor);
@@ -750,4 +752,74 @@ fn a_forgotten_cursor_makes_later_updates_on_its_thread_panic_and_readers_go_on(
     assert_eq!(format!("{list:?}"), "[Mine(0), Mine(1), Mine(2)]");
     drop(list);
     assert_eq!(drops.load(Ordering::SeqCst), 4);
+}
+
+thread_local! {
+    /// The map that `Chatty` values grow while they are formatted (taken once).
+    static CHATTY_MAP: std::cell::Cell<Option<&'static RcuHashMap<u64, Chatty>>> = const { std::cell::Cell::new(None) };
+}
+
+/// A value whose `Debug` inserts 300 entries into the map in `CHATTY_MAP`, which resizes it
+/// twice in the middle of the map's own `Debug` (an iteration under a guard).
+struct Chatty(u64);
+
+impl std::fmt::Debug for Chatty {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(map) = CHATTY_MAP.with(std::cell::Cell::take) {
+            for k in 1000..1300 {
+                map.insert(k, Chatty(k));
+            }
+        }
+        write!(f, "c{}", self.0)
+    }
+}
+
+/// The map's `Debug` runs the values' `Debug`, which grow the same map (resizes included) while
+/// the iteration goes on: it finishes, shows every entry that was there before at least once,
+/// and the map holds everything.
+#[test]
+fn debug_of_values_that_grow_the_same_map_while_it_is_formatted() {
+    let map: &'static RcuHashMap<u64, Chatty> = Box::leak(Box::new(RcuHashMap::new()));
+    for k in 0..20 {
+        map.insert(k, Chatty(k));
+    }
+    let before = map.buckets();
+    CHATTY_MAP.with(|cell| cell.set(Some(map)));
+    let shown = format!("{map:?}");
+    assert!(CHATTY_MAP.with(std::cell::Cell::take).is_none(), "a value grew the map");
+    assert!(map.buckets() > before, "it resized");
+    for k in 0..20 {
+        assert!(shown.contains(&format!("{k}: c{k}")), "{k} not shown in {shown}");
+    }
+    assert_eq!(map.len(), 320);
+}
+
+/// Many insert/remove cycles (with node memory reused, batches flushed, the table growing and
+/// shrinking): every value is dropped once, the counts come back to zero and the table to its
+/// smallest size.
+#[test]
+fn many_insert_remove_cycles_drop_every_value_once_and_shrink_back() {
+    let drops = counter();
+    let map = RcuHashMap::new();
+    let mut made = 0;
+    for round in 0..40 {
+        let width = if round % 2 == 0 { 1000 } else { 50 };
+        for k in 0..width {
+            map.insert(k, Tracked::new(k, &drops));
+            made += 1;
+        }
+        for k in 0..width {
+            assert!(map.remove(&k));
+        }
+        assert!(map.is_empty());
+    }
+    rcu_barrier();
+    assert_eq!(drops.load(Ordering::SeqCst), made);
+    assert_eq!(map.len(), 0);
+    assert_eq!(map.buckets(), 32, "shrunk back to the smallest table");
+    // Removing what is not there changes nothing (no count goes below zero).
+    for k in 0..100 {
+        assert!(!map.remove(&k));
+    }
+    assert_eq!(map.len(), 0);
 }

@@ -515,23 +515,22 @@ where
         // thread was faster, the key and value are dropped after unlocking (their `Drop` may
         // update this map).
         let mut entry = Some((key, make()));
-        let ((present, grow), resizing) =
-            self.locked(hash, "RcuHashMap::get_or_insert_with", |locked| {
-                let key = &entry.as_ref().expect("taken only below").0;
-                // SAFETY: we hold the bucket's stripe lock (`locked`).
-                let (_, old) = unsafe { raw::find_locked(locked.head, |k| k == key) };
-                if !old.is_null() {
-                    // Someone was faster: keep theirs, drop ours outside the lock.
-                    return (old, false);
-                }
-                let (key, value) = entry.take().expect("taken only here");
-                let node = locked.local.new_node(&self.shared.spare, key, value);
-                // SAFETY: as above; the node is fresh and the map owns it from now on.
-                unsafe { raw::link_front(locked.head, node) };
-                // INVARIANT: one node more in this stripe.
-                let count = add(locked.count, 1);
-                (node.as_ptr(), count * 4 > (locked.buckets >> STRIPE_BITS) * 3)
-            });
+        let ((present, grow), resizing) = self.locked(hash, "RcuHashMap::get_or_insert_with", |locked| {
+            let key = &entry.as_ref().expect("taken only below").0;
+            // SAFETY: we hold the bucket's stripe lock (`locked`).
+            let (_, old) = unsafe { raw::find_locked(locked.head, |k| k == key) };
+            if !old.is_null() {
+                // Someone was faster: keep theirs, drop ours outside the lock.
+                return (old, false);
+            }
+            let (key, value) = entry.take().expect("taken only here");
+            let node = locked.local.new_node(&self.shared.spare, key, value);
+            // SAFETY: as above; the node is fresh and the map owns it from now on.
+            unsafe { raw::link_front(locked.head, node) };
+            // INVARIANT: one node more in this stripe.
+            let count = add(locked.count, 1);
+            (node.as_ptr(), count * 4 > (locked.buckets >> STRIPE_BITS) * 3)
+        });
         drop(entry);
         if grow || resizing {
             self.resize();

@@ -243,7 +243,8 @@ impl<K, V> Drop for Tables<K, V> {
                     let next = unsafe { RawNode::next_locked(node) };
                     // SAFETY: leaked from a `Box` and in exactly one chain (the map's invariant),
                     // so freed once (the box frees its memory also when a `Drop` inside panics).
-                    let dropped = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(node) })));
+                    let boxed = unsafe { Box::from_raw(node) };
+                    let dropped = catch_unwind(AssertUnwindSafe(move || drop(boxed)));
                     if let Err(payload) = dropped {
                         if first_panic.is_none() {
                             first_panic = Some(payload);

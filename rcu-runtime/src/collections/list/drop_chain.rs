@@ -80,7 +80,8 @@ unsafe fn free_from<T: HasRcuLinks>(mut links: *mut RcuLinks) {
         // SAFETY: the node was leaked from a `Box<T>` (`container_of` inverts the projection of
         // the box's pointer) and is freed once, here (the box frees its memory also when `T`'s
         // `Drop` panics).
-        let dropped = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(T::rcu_links_container_of(node)) })));
+        let node = unsafe { Box::from_raw(T::rcu_links_container_of(node)) };
+        let dropped = catch_unwind(AssertUnwindSafe(move || drop(node)));
         if let Err(payload) = dropped {
             if first_panic.is_none() {
                 first_panic = Some(payload);
