@@ -37,6 +37,17 @@ fn isolated(name: &str) -> bool {
     false
 }
 
+/// Frees a collection that `Box::leak` made `'static` (for a thread-local or a thread of the
+/// test to reach it), once the test is done with it.
+///
+/// # Safety
+///
+/// `leaked` comes from `Box::leak`, and nothing uses it after this call.
+unsafe fn reclaim<T>(leaked: &'static T) {
+    // SAFETY: the caller's contract: a leaked box, used no more.
+    drop(unsafe { Box::from_raw(core::ptr::from_ref(leaked).cast_mut()) });
+}
+
 /// A hasher that hashes a `u64` to itself, so that a test chooses the stripe (top 5 bits) and
 /// the bucket of each key.
 #[derive(Default, Clone)]
@@ -237,6 +248,8 @@ fn a_key_dropped_by_a_panicking_insert_may_update_the_same_map() {
     assert_eq!(map.get(&Clingy(1), &read_lock()), Some(&1), "unchanged");
     assert!(map.contains_key(&Clingy(1001), &read_lock()), "the Drop's insert went through");
     assert_eq!(map.len(), 2);
+    // SAFETY: leaked above; the thread-local that reached it was emptied by the `Drop`.
+    unsafe { reclaim(map) };
 }
 
 thread_local! {
@@ -325,6 +338,8 @@ fn rcu_map_keys_dropped_by_a_panicking_update_may_update_the_same_map() {
     assert_eq!(keys, [0, 1, 2, 3, 1000, 1001], "nothing removed; the Drops' inserts went through");
     drop(guard);
     assert!(map.remove(&Rude(2)).is_some(), "the lock was released");
+    // SAFETY: leaked above; the thread-local that reached it was emptied by the `Drop`s.
+    unsafe { reclaim(map) };
 }
 
 /// When set, the next `Gate` compare signals `GATE_INSIDE` and waits for `GATE_OPEN`.
@@ -412,6 +427,8 @@ fn a_child_forked_while_a_stripe_is_locked_reads_and_updates_the_other_stripes()
     GATE_OPEN.store(true, Ordering::SeqCst);
     assert!(updater.join().unwrap(), "the updater replaced its key");
     assert_eq!(map.get(&Gate(held), &read_lock()), Some(&10));
+    // SAFETY: leaked above; the thread that used it has been joined.
+    unsafe { reclaim(map) };
 }
 
 thread_local! {
@@ -492,6 +509,9 @@ fn a_hash_that_updates_the_same_map_during_a_resize_panics_or_goes_through() {
     assert_eq!(map.len(), len + 200);
     let guard = read_lock();
     assert_eq!(map.iter(&guard).count(), len + 200, "after the resize, each entry once");
+    drop(guard);
+    // SAFETY: leaked above; the thread-local that reached it was emptied by the `Hash`es.
+    unsafe { reclaim(map) };
 }
 
 /// A key `Eq` that is never reflexive and a `Borrow` form that hashes differently: lookups give
@@ -792,6 +812,8 @@ fn debug_of_values_that_grow_the_same_map_while_it_is_formatted() {
         assert!(shown.contains(&format!("{k}: c{k}")), "{k} not shown in {shown}");
     }
     assert_eq!(map.len(), 320);
+    // SAFETY: leaked above; the thread-local that reached it was emptied by a `Debug`.
+    unsafe { reclaim(map) };
 }
 
 /// Many insert/remove cycles (with node memory reused, batches flushed, the table growing and

@@ -15,6 +15,7 @@
 //! | [`call_rcu`], [`defer`], [`barrier`] | callbacks after a grace period, and waiting for them |
 //! | [`retire`] | reclaim an unpublished pointer with the engine's policy (see there) |
 //! | [`publish::update`] | the lock-free compare-and-exchange update of a pointer several updaters share |
+//! | [`FirstPanic`] | drops that must all run although some panic (a collection's nodes) |
 //! | [`config`], [`counters`] | tunables and statistics |
 
 mod callbacks;
@@ -48,6 +49,8 @@ mod worker;
 pub(crate) use deferred::defer;
 #[cfg(not(loom))]
 pub(crate) use global::*;
+#[cfg(not(loom))]
+pub(crate) use panic::FirstPanic;
 #[cfg(not(loom))]
 pub(crate) use thread::{QsbrRegistration, enter, exit, is_reading};
 

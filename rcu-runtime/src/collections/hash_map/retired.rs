@@ -7,12 +7,12 @@ use core::ffi::c_void;
 use core::marker::PhantomData;
 use core::ptr::{self, NonNull};
 use std::alloc;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::{PoisonError, TryLockError};
 
 use super::raw::{Header, RawNode, RawTable};
 use super::stripes::Batch;
 use crate::RcuHead;
+use crate::engine::FirstPanic;
 use crate::engine::sync::{self, Mutex};
 use crate::{ForeignOwnable, RcuOld, call_rcu};
 
@@ -118,38 +118,28 @@ impl<K, V> Drop for Spare<K, V> {
 
 /// Drops the keys and values of the nodes of `batch`, in order, and keeps their memory in
 /// `spare` for reuse. If a key's or value's `Drop` panics, the other nodes are dropped all the
-/// same, each drop caught on its own: a batch gathers nodes that unrelated updates removed, so
-/// two of them panicking is no reason to abort the process (as a second panic while the first
-/// unwinds would). The first panic goes on once the batch is done; the payloads of later ones are
-/// leaked (their drop could panic again).
+/// same ([`FirstPanic`]): a batch gathers nodes that unrelated updates removed, so two of them
+/// panicking is no reason to abort the process (as a second panic while the first unwinds
+/// would). The first panic goes on once the batch is done.
 ///
 /// # Safety
 ///
 /// Each node of `batch` is a node leaked from a `Box` that no reader can reach any more (a grace
 /// period has elapsed since it was unlinked), owned by the caller, dropped once, here.
 pub(super) unsafe fn recycle<K, V>(spare: &Spare<K, V>, batch: Box<Batch<K, V>>) {
-    let mut first_panic = None;
+    let mut panics = FirstPanic::new();
     if core::mem::needs_drop::<RawNode<K, V>>() {
         for &node in batch.as_slice() {
             // SAFETY: the node is alive, ours and unreachable (the caller's contract); its
             // contents are dropped once, here, and its memory kept. When a field's `Drop`
             // panics, the drop glue still drops the other fields while unwinding, so the
             // contents are dropped either way.
-            let dropped = catch_unwind(AssertUnwindSafe(|| unsafe { ptr::drop_in_place(node.as_ptr()) }));
-            if let Err(payload) = dropped {
-                if first_panic.is_none() {
-                    first_panic = Some(payload);
-                } else {
-                    core::mem::forget(payload);
-                }
-            }
+            panics.run(|| unsafe { ptr::drop_in_place(node.as_ptr()) });
         }
     }
     // SAFETY: the nodes' contents are dropped; their memory is ours.
     unsafe { spare.put(batch) };
-    if let Some(payload) = first_panic {
-        resume_unwind(payload);
-    }
+    panics.resume();
 }
 
 /// Frees a table's memory once it is no longer reachable.
@@ -229,10 +219,10 @@ unsafe impl<K, V> ForeignOwnable for Tables<K, V> {
 
 impl<K, V> Drop for Tables<K, V> {
     /// Drops every node and frees every table. If a key's or value's `Drop` panics, the other
-    /// nodes are dropped all the same, each drop caught on its own (as in [`recycle`]), and the
-    /// first panic goes on once everything is freed.
+    /// nodes are dropped all the same ([`FirstPanic`], as in [`recycle`]), and the first panic
+    /// goes on once everything is freed.
     fn drop(&mut self) {
-        let mut first_panic = None;
+        let mut panics = FirstPanic::new();
         let mut table = Some(self.first);
         while let Some(current) = table {
             for index in 0..current.buckets() {
@@ -244,15 +234,7 @@ impl<K, V> Drop for Tables<K, V> {
                     // SAFETY: leaked from a `Box` and in exactly one chain (the map's invariant),
                     // so freed once (the box frees its memory also when a `Drop` inside panics).
                     let boxed = unsafe { Box::from_raw(node) };
-                    let dropped = catch_unwind(AssertUnwindSafe(move || drop(boxed)));
-                    if let Err(payload) = dropped {
-                        if first_panic.is_none() {
-                            first_panic = Some(payload);
-                        } else {
-                            // Its drop could panic again.
-                            core::mem::forget(payload);
-                        }
-                    }
+                    panics.run(move || drop(boxed));
                     node = next;
                 }
             }
@@ -261,8 +243,6 @@ impl<K, V> Drop for Tables<K, V> {
             // SAFETY: ours, reachable by nobody, freed once.
             unsafe { current.free() };
         }
-        if let Some(payload) = first_panic {
-            resume_unwind(payload);
-        }
+        panics.resume();
     }
 }

@@ -5,10 +5,10 @@ use core::ffi::c_void;
 use core::marker::PhantomData;
 use core::mem;
 use core::ptr::NonNull;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
 use super::raw::RawList;
 use super::{HasRcuLinks, RcuLinks};
+use crate::engine::FirstPanic;
 use crate::{ForeignOwnable, RcuOld};
 
 /// The nodes of a dropped list, from `first` on through `next`, each a leaked `Box<T>`.
@@ -61,17 +61,16 @@ impl<T: HasRcuLinks> Drop for Chain<T> {
 }
 
 /// Drops the nodes from `links` on, front to back. If a node's `Drop` panics, the rest are
-/// dropped all the same, each drop caught on its own (a second panic while the first unwinds
-/// would abort the process, and a list may be dropped on the callback worker); the first panic
-/// goes on once every node is dropped, and the payloads of later ones are leaked (their drop
-/// could panic again).
+/// dropped all the same ([`FirstPanic`]: a second panic while the first unwinds would abort the
+/// process, and a list may be dropped on the callback worker); the first panic goes on once
+/// every node is dropped.
 ///
 /// # Safety
 ///
 /// `links` is null or starts a null-terminated chain of nodes leaked from `Box<T>`, owned by the
 /// caller, that no reader can reach any more.
 unsafe fn free_from<T: HasRcuLinks>(mut links: *mut RcuLinks) {
-    let mut first_panic = None;
+    let mut panics = FirstPanic::new();
     while !links.is_null() {
         let node = links;
         // SAFETY: the node is alive and ours (the caller's contract); read its successor before
@@ -81,16 +80,7 @@ unsafe fn free_from<T: HasRcuLinks>(mut links: *mut RcuLinks) {
         // the box's pointer) and is freed once, here (the box frees its memory also when `T`'s
         // `Drop` panics).
         let node = unsafe { Box::from_raw(T::rcu_links_container_of(node)) };
-        let dropped = catch_unwind(AssertUnwindSafe(move || drop(node)));
-        if let Err(payload) = dropped {
-            if first_panic.is_none() {
-                first_panic = Some(payload);
-            } else {
-                mem::forget(payload);
-            }
-        }
+        panics.run(move || drop(node));
     }
-    if let Some(payload) = first_panic {
-        resume_unwind(payload);
-    }
+    panics.resume();
 }
