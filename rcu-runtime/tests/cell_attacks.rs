@@ -107,6 +107,38 @@ fn a_waker_whose_drop_starts_a_grace_period_may_be_the_last_one_when_replaced_by
     });
 }
 
+/// A task as executors build them: the waker is the task, and the task owns a future. Its last
+/// drop drops that future, which may itself be registered with the engine.
+struct TaskOwningAFuture {
+    _future: std::sync::Mutex<Option<Pin<Box<dyn Future<Output = ()> + Send>>>>,
+}
+
+impl Wake for TaskOwningAFuture {
+    fn wake(self: Arc<Self>) {}
+}
+
+#[test]
+fn a_task_that_owns_a_registered_future_may_be_released_by_the_engine() {
+    if !isolated("a_task_that_owns_a_registered_future_may_be_released_by_the_engine") {
+        return;
+    }
+    finishes_within(HANG, "releasing the task", || {
+        let guard = read_lock();
+        let mut inner: Pin<Box<dyn Future<Output = ()> + Send>> = Box::pin(start_poll().wait_async());
+        let counting = Counting::new();
+        assert!(poll_once(inner.as_mut(), &Waker::from(Arc::clone(&counting))).is_pending());
+        let task = Arc::new(TaskOwningAFuture { _future: std::sync::Mutex::new(Some(inner)) });
+        let mut outer = Box::pin(start_poll().wait_async());
+        assert!(poll_once(outer.as_mut(), &Waker::from(task)).is_pending());
+        // The engine holds the task's last copy: cancelling `outer` drops it, and with it the
+        // registered `inner`, whose own cancellation goes to the engine again.
+        drop(outer);
+        drop(guard);
+        synchronize_rcu();
+        assert_eq!(counting.wakes(), 0, "inner was cancelled, not woken");
+    });
+}
+
 /// How many `StartsPollOnDrop` wakers have been dropped, in this process.
 static STARTS_POLL_DROPS: AtomicUsize = AtomicUsize::new(0);
 

@@ -268,7 +268,7 @@ impl GpSequence {
         }
         let tasks = &mut state.tasks;
         let unused = match id.and_then(|id| tasks.entries.iter_mut().find(|entry| entry.id == id)) {
-            Some(entry) if entry.waker.will_wake(&fresh) => Some(fresh),
+            Some(entry) if entry.waker.will_wake(waker) => Some(fresh),
             Some(entry) => Some(core::mem::replace(&mut entry.waker, fresh)),
             None => {
                 let new_id = tasks.next_id;
