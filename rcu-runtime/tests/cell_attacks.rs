@@ -676,3 +676,18 @@ fn fork_while_a_snapshot_is_alive_keeps_it_valid_on_both_sides() {
     drop(snapshot);
     assert_eq!(old.unwrap().wait().check(), 1);
 }
+
+#[test]
+fn polling_the_grace_period_of_an_rcu_old_drives_it_to_completion() {
+    // In a process of its own: no other test's grace periods complete it by chance.
+    if !isolated("polling_the_grace_period_of_an_rcu_old_drives_it_to_completion") {
+        return;
+    }
+    let cell = RcuCell::new(Box::new(1));
+    synchronize_rcu(); // the engine has started; no grace period is running or requested now
+    let old = cell.replace(Box::new(2)).unwrap();
+    let state = old.grace_period();
+    // GpState::poll's documented loop: the callback worker drives the grace period.
+    wait_until(HANG, "the RcuOld's grace period never completed while polled", || state.poll());
+    assert_eq!(*old.wait(), 1);
+}
