@@ -1,14 +1,21 @@
-//! Attacks on `RcuCell`, its snapshots and the awaited grace periods, from safe code, beyond
-//! what `tests/rcu_cell.rs` and `tests/grace_period_state.rs` cover: wakers whose `Drop`, `wake`
-//! or `clone` run user code that calls back into the engine or panics (with a payload whose own
-//! drop panics); futures forgotten, dropped after registering, polled again after completing;
-//! values whose `Drop` panics in every place the cell drops one; closures that re-enter the
-//! cell, wait, or drop an `RcuOld`; the owner of a live borrow dropped on the borrowing thread;
-//! and `fork` while another thread is inside `copy_update`'s loop or a future is pending.
+//! Attacks on `RcuCell`, its snapshots, `ArcBorrow`, `RcuOld` and the awaited grace periods, from
+//! safe code, beyond what `tests/rcu_cell.rs` and `tests/grace_period_state.rs` cover:
 //!
-//! Each scenario that could deadlock the engine's own locks runs in a copy of this test binary
-//! (`isolated`), under a time limit, so that a regression fails its test instead of hanging the
-//! others.
+//! - wakers whose `Drop`, `wake` or `clone` run user code that calls back into the engine (also a
+//!   task, as executors build them, that owns a registered future) or panics, with a payload whose
+//!   own drop panics; the engine must never run waker code under its own lock;
+//! - futures forgotten by the thousand, dropped after registering, polled again after completing;
+//! - an `RcuOld`'s grace period polled in a loop in a quiet process: it must complete;
+//! - values whose `Drop` panics (with a bad payload) wherever the cell's old values are freed;
+//! - closures that re-enter the cell, wait, drop an `RcuOld` or update other cells;
+//! - the owner of a live borrow dropped on the borrowing thread, and an `ArcBorrow` sent to another
+//!   thread while a third replaces the value and waits;
+//! - `fork` while another thread is inside `copy_update`'s loop, while a future is pending, while
+//!   a snapshot lives.
+//!
+//! Each scenario that could deadlock the engine's own locks, abort, fork or needs a quiet process
+//! runs in a copy of this test binary (`isolated`), under a time limit, so that a regression fails
+//! its test instead of hanging the others.
 
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind, panic_any};
@@ -690,4 +697,41 @@ fn polling_the_grace_period_of_an_rcu_old_drives_it_to_completion() {
     // GpState::poll's documented loop: the callback worker drives the grace period.
     wait_until(HANG, "the RcuOld's grace period never completed while polled", || state.poll());
     assert_eq!(*old.wait(), 1);
+}
+
+#[test]
+fn an_arc_borrow_sent_to_another_thread_stays_valid_while_a_third_replaces_and_waits() {
+    let drops = counter();
+    let cell = Arc::new(RcuCell::new(Arc::new(Tracked::new(1, &drops))));
+    let guard = read_lock();
+    let borrow = cell.dereference(&guard).unwrap();
+    let (waiting_tx, waiting_rx) = mpsc::channel();
+    let replacer = {
+        let (cell, drops) = (Arc::clone(&cell), Arc::clone(&drops));
+        thread::spawn(move || {
+            let old = cell.replace(Arc::new(Tracked::new(2, &drops))).unwrap();
+            waiting_tx.send(()).unwrap();
+            old.wait() // waits for our guard
+        })
+    };
+    waiting_rx.recv().unwrap();
+    // Another thread reads through the borrow and makes an owned `Arc` of it while the replacer
+    // waits; the cell's own strong count is the replacer's now.
+    let owned = thread::scope(|s| {
+        s.spawn(move || {
+            assert_eq!(borrow.check(), 1);
+            borrow.to_arc()
+        })
+        .join()
+        .unwrap()
+    });
+    thread::sleep(Duration::from_millis(20));
+    assert!(!replacer.is_finished(), "the old value was handed back under a live borrow");
+    drop(guard);
+    let old = test_support::join_within(replacer, HANG, "the replacer");
+    assert!(Arc::ptr_eq(&old, &owned));
+    drop(old);
+    assert_eq!(owned.check(), 1, "the owned Arc keeps the value");
+    drop(owned);
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
 }
