@@ -83,10 +83,14 @@ pub struct GpState {
 }
 
 impl GpState {
-    /// Whether a full grace period has elapsed since [`start_poll`] returned this state.
+    /// Whether a full grace period has elapsed since [`start_poll`] returned this state (for
+    /// [`RcuOld::grace_period`], since the value was unpublished).
     ///
     /// Never blocks. Once it returns `true`, every reader that was inside a critical section
-    /// when `start_poll` was called has left it.
+    /// when `start_poll` was called has left it. While it returns `false`, the callback worker
+    /// drives grace periods until it would return `true`.
+    ///
+    /// [`RcuOld::grace_period`]: crate::RcuOld::grace_period
     ///
     /// `Send` and `Sync`: it is a number, and grace periods are process-wide, so it may be polled
     /// or waited for on any thread.

@@ -112,13 +112,16 @@ fn start_poll_to(target: u64) {
     worker::request_grace_period(target);
 }
 
-/// Whether the grace period numbered `target` (from [`start_poll`]) has completed.
+/// Whether the grace period numbered `target` (from [`start_poll`] or [`get_state`]) has
+/// completed; if not, makes sure the worker drives grace periods up to it.
 pub(crate) fn poll(target: u64) -> bool {
     if domain().poll(target) {
         return true;
     }
-    // In a forked child the worker that was driving the grace period is gone: start one.
-    worker::ensure_running();
+    // A state from `get_state` (an `RcuOld`'s) was taken without asking for a grace period, and
+    // in a forked child the worker that was driving one is gone: without this, a caller polling
+    // in a loop in an otherwise quiet process would wait forever.
+    worker::ensure_grace_period(target);
     false
 }
 

@@ -98,10 +98,12 @@ impl AsyncWaiters {
         ready
     }
 
-    fn remove(&mut self, id: u64) {
-        if let Some(i) = self.entries.iter().position(|entry| entry.id == id) {
-            self.entries.swap_remove(i);
-        }
+    /// Removes the entry `id`, if it is still there, and returns it: the caller drops it (and its
+    /// waker, which runs executor code) after releasing the sequence lock.
+    #[must_use = "the entry's waker is to be dropped outside the sequence lock"]
+    fn remove(&mut self, id: u64) -> Option<AsyncWaiter> {
+        let i = self.entries.iter().position(|entry| entry.id == id)?;
+        Some(self.entries.swap_remove(i))
     }
 }
 
@@ -241,6 +243,12 @@ impl GpSequence {
     /// No wake-up is lost: the entry is added under the sequence lock after checking `seq`, and
     /// the leader that completes a grace period drains the entries under the same lock after
     /// advancing `seq`.
+    ///
+    /// The waker's code (its `clone`, and the `drop` of the waker an entry held, which may be
+    /// the last copy of a task) is executor code that may call into the engine: start a grace
+    /// period, drop another task's future (`cancel_async`). So it runs outside the sequence lock,
+    /// as the wake-ups in `wait_for` do: the clone is made before locking, and a waker that
+    /// leaves the list is dropped after unlocking.
     pub(crate) fn poll_async(&self, target: u64, id: &mut Option<u64>, waker: &Waker) -> bool {
         if self.is_done(target) {
             if let Some(id) = id.take() {
@@ -248,35 +256,38 @@ impl GpSequence {
             }
             return true;
         }
+        let fresh = waker.clone();
         let mut state = sync::lock(&self.state);
         // `seq` only passes `target` (even) by completing that grace period, and the lock orders
         // that completion before us, so `true` carries it as `is_done`'s Acquire load does.
         if state.seq >= target {
-            if let Some(id) = id.take() {
-                state.tasks.remove(id);
-            }
+            let withdrawn = id.take().and_then(|id| state.tasks.remove(id));
+            drop(state);
+            drop((fresh, withdrawn));
             return true;
         }
         let tasks = &mut state.tasks;
-        match id.and_then(|id| tasks.entries.iter_mut().find(|entry| entry.id == id)) {
-            Some(entry) => {
-                if !entry.waker.will_wake(waker) {
-                    entry.waker.clone_from(waker);
-                }
-            }
+        let unused = match id.and_then(|id| tasks.entries.iter_mut().find(|entry| entry.id == id)) {
+            Some(entry) if entry.waker.will_wake(waker) => Some(fresh),
+            Some(entry) => Some(core::mem::replace(&mut entry.waker, fresh)),
             None => {
                 let new_id = tasks.next_id;
                 tasks.next_id += 1;
-                tasks.entries.push(AsyncWaiter { id: new_id, target, waker: waker.clone() });
+                tasks.entries.push(AsyncWaiter { id: new_id, target, waker: fresh });
                 *id = Some(new_id);
+                None
             }
-        }
+        };
+        drop(state);
+        drop(unused);
         false
     }
 
     /// Withdraws a registration of [`GpSequence::poll_async`] (the future was dropped).
     pub(crate) fn cancel_async(&self, id: u64) {
-        sync::lock(&self.state).tasks.remove(id);
+        let withdrawn = sync::lock(&self.state).tasks.remove(id);
+        // The waker is dropped after the lock is released (see `poll_async`).
+        drop(withdrawn);
     }
 
     /// The number of tasks registered and not yet woken, for tests.

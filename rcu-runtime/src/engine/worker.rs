@@ -67,8 +67,24 @@ pub(crate) fn request_grace_period(target: u64) {
     wake();
 }
 
+/// As [`request_grace_period`], for callers that ask again at every poll (`GpState::poll`): wakes
+/// the worker only when `target` was not requested yet, or when no worker runs in this process
+/// (a forked child).
+pub(crate) fn ensure_grace_period(target: u64) {
+    // AcqRel, as in `request_grace_period`. Whoever raised the request to `target` or beyond
+    // wakes the worker after its `fetch_max`, and the worker loads the request again after every
+    // wake-up before it parks: it drives grace periods up to `target`, and a second wake-up would
+    // add nothing. (If that requester's thread did not survive a fork, `ensure_running` starts
+    // this process's worker, which begins by loading the request.)
+    if GP_REQUEST.fetch_max(target, Ordering::AcqRel) < target {
+        wake();
+    } else {
+        ensure_running();
+    }
+}
+
 /// Starts the worker if this process has none (a forked child) and something waits for it.
-pub(crate) fn ensure_running() {
+fn ensure_running() {
     // Relaxed: as in `after_enqueue`.
     if !STARTED.load(Ordering::Relaxed) {
         wake();
