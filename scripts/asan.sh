@@ -49,6 +49,12 @@ leak:PanicsOnDrop
 # Dropping an RcuOld inside a section panics even when its grace period has elapsed, and leaks
 # the value it refused to drop (tests/grace_period_state.rs).
 leak:grace_period_state::dropping_an_old_inside_a_section_panics_even_when_its_grace_period_has_elapsed
+# tests/cell_attacks.rs: 20,000 futures forgotten while registered (their values with them); a
+# cell dropped on the thread that borrows from it, and RcuOlds dropped inside closures that run
+# in a section, panic and leak the value they refused to free.
+leak:cell_attacks::forgotten_registered_futures_are_woken_by_the_next_grace_period_and_release_their_wakers
+leak:cell_attacks::dropping_the_cell_on_the_thread_that_borrows_from_it_panics_and_leaks_the_borrowed_value
+leak:cell_attacks::waiting_or_dropping_an_rcu_old_inside_a_closure_panics_and_publishes_nothing
 # tests/rcu_pointer.rs drops an Rcu in place inside a leaked Box (the Box itself is the leak).
 leak:rcu_pointer::dropping_an_rcu_waits_for_a_reader_elsewhere
 SUPP
