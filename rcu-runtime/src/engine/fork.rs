@@ -17,7 +17,9 @@
 //!   grace periods wait for those sections for good, as the parent's would for a leaked guard,
 //!   and stall reports name them. Idle readers of other threads are dropped: nothing is borrowed
 //!   under them.
-//! - forgets a grace period another thread was running (it did not complete);
+//! - forgets a grace period another thread was running (it did not complete); one that the
+//!   forking thread leads (it forked from the stall handler) goes on in the child, which completes
+//!   it when the handler returns;
 //! - puts the in-flight batch of a worker that does not exist in the child back at the head of
 //!   the queue; the next call that needs the worker (queueing a callback, polling,
 //!   `rcu_barrier`) starts a new one, which runs what the parent had queued. When the forking

@@ -205,9 +205,9 @@ impl GpSequence {
                 fence(Ordering::SeqCst);
                 let mut scratch = state.scratch.take().unwrap_or_default();
                 drop(state);
-                let running = Running { sequence: self };
+                let running = Running::start(self);
                 domain.run_grace_period(&mut scratch);
-                core::mem::forget(running);
+                running.finish();
                 state = sync::lock(&self.state);
                 state.scratch = Some(scratch);
                 state.seq += 1;
@@ -298,10 +298,16 @@ impl GpSequence {
 
     /// In a forked child: a grace period that another thread of the parent was running will
     /// never finish here; forget it (it did not complete, so the count goes back).
+    ///
+    /// A grace period that the forking thread itself leads (it forked from the stall handler,
+    /// which runs inside the grace period) is not forgotten: that thread exists in the child,
+    /// returns from the handler into the grace period and completes it, adding one to `seq`.
+    /// Taking one off here as well would leave `seq` odd with no leader, and every later grace
+    /// period of the child, that leader's own included, would wait for it forever.
     #[cfg(not(loom))]
     pub(crate) fn forget_running(&self, state: &mut SeqState) {
         state.waiters = 0;
-        if state.seq & 1 == 1 {
+        if state.seq & 1 == 1 && !LEADING.get() {
             state.seq -= 1;
             state.scratch = None;
             // Release: as in `wait_for` (only this thread exists, so nothing pairs with it yet).
@@ -327,14 +333,42 @@ fn wake_all(ready: Vec<Waker>) {
     }
 }
 
+#[cfg(not(loom))]
+std::thread_local! {
+    /// Whether this thread is running a grace period it leads (from its odd `seq` value to the
+    /// even one), for the fork child handler ([`GpSequence::forget_running`]). Leaders do not
+    /// nest: the only user code a grace period runs is the stall handler, which may not wait for
+    /// a grace period.
+    static LEADING: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
+}
+
 /// Undoes the start of a grace period whose leader unwinds out of it (see
-/// [`GpSequence::wait_for`]); forgotten when the grace period completes.
+/// [`GpSequence::wait_for`]); [`finish`](Running::finish)ed when the grace period completes.
+/// Marks the thread as leading meanwhile.
 struct Running<'a> {
     sequence: &'a GpSequence,
 }
 
+impl<'a> Running<'a> {
+    /// The grace period has started (`seq` is odd) and this thread leads it.
+    fn start(sequence: &'a GpSequence) -> Self {
+        #[cfg(not(loom))]
+        LEADING.set(true);
+        Self { sequence }
+    }
+
+    /// The grace period has completed: nothing to undo.
+    fn finish(self) {
+        #[cfg(not(loom))]
+        LEADING.set(false);
+        core::mem::forget(self);
+    }
+}
+
 impl Drop for Running<'_> {
     fn drop(&mut self) {
+        #[cfg(not(loom))]
+        LEADING.set(false);
         let mut state = sync::lock(&self.sequence.state);
         // The grace period did not complete: back to the even value it started from. Readers
         // are unaffected (each grace period does its whole protocol, whatever the phase it
