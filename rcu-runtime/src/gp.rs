@@ -86,9 +86,12 @@ impl GpState {
     /// Whether a full grace period has elapsed since [`start_poll`] returned this state (for
     /// [`RcuOld::grace_period`], since the value was unpublished).
     ///
-    /// Never blocks. Once it returns `true`, every reader that was inside a critical section
-    /// when `start_poll` was called has left it. While it returns `false`, the callback worker
-    /// drives grace periods until it would return `true`.
+    /// Never blocks, except on the callback worker. Once it returns `true`, every reader that was
+    /// inside a critical section when `start_poll` was called has left it. While it returns
+    /// `false`, the callback worker drives grace periods until it would return `true`. Called by
+    /// a callback, which runs on that worker, it drives the grace period itself and returns
+    /// `true` when it has completed (as [`GpState::wait_async`]'s future does when polled there):
+    /// otherwise a callback polling in a loop would wait for itself.
     ///
     /// [`RcuOld::grace_period`]: crate::RcuOld::grace_period
     ///

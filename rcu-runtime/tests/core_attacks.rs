@@ -260,7 +260,8 @@ fn replacement_stall_handler(_: &StallReport) {
 
 #[test]
 fn a_stall_handler_that_queues_reads_registers_and_replaces_itself_lets_the_grace_period_end() {
-    if !isolated("a_stall_handler_that_queues_reads_registers_and_replaces_itself_lets_the_grace_period_end") {
+    if !isolated("a_stall_handler_that_queues_reads_registers_and_replaces_itself_lets_the_grace_period_end")
+    {
         return;
     }
     set_stall_timeout(Duration::from_millis(20));
@@ -360,7 +361,9 @@ impl Drop for Bad {
 
 #[test]
 fn many_values_whose_drop_panics_with_a_bad_payload_in_one_batch_neither_abort_nor_stop_the_worker() {
-    if !isolated("many_values_whose_drop_panics_with_a_bad_payload_in_one_batch_neither_abort_nor_stop_the_worker") {
+    if !isolated(
+        "many_values_whose_drop_panics_with_a_bad_payload_in_one_batch_neither_abort_nor_stop_the_worker",
+    ) {
         return;
     }
     // A long batch delay: everything below goes into one batch.
@@ -412,7 +415,12 @@ impl Drop for Reentrant {
     fn drop(&mut self) {
         synchronize_rcu();
         drop(self.inner.take());
-        let old = self.shared.lock().expect("not poisoned").as_mut().replace(Box::new(Tracked::new(0, &self.drops)));
+        let old = self
+            .shared
+            .lock()
+            .expect("not poisoned")
+            .as_mut()
+            .replace(Box::new(Tracked::new(0, &self.drops)));
         drop(old);
     }
 }
@@ -571,4 +579,71 @@ fn rcu_olds_forgotten_by_the_hundred_thousand_change_nothing_else() {
     defer_rcu(move || flag.store(true, Ordering::SeqCst));
     rcu_barrier();
     assert!(ran.load(Ordering::SeqCst));
+}
+
+// --- polled grace periods on the callback worker ------------------------------------------------
+
+/// Polls `poll` until it returns `true`, for at most two seconds; returns whether it did.
+fn polls_to_completion(mut poll: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while !poll() {
+        if Instant::now() > deadline {
+            return false;
+        }
+        thread::yield_now();
+    }
+    true
+}
+
+/// A waker that unparks the thread that made it.
+struct Unpark(thread::Thread);
+
+impl std::task::Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Runs `future` to completion on this thread, for at most two seconds; `None` if it did not
+/// complete by then (the future is dropped).
+fn block_on_for_a_while<F: std::future::Future>(future: F) -> Option<F::Output> {
+    let waker = std::task::Waker::from(Arc::new(Unpark(thread::current())));
+    let mut future = pin!(future);
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        if let std::task::Poll::Ready(output) =
+            future.as_mut().poll(&mut std::task::Context::from_waker(&waker))
+        {
+            return Some(output);
+        }
+        let now = Instant::now();
+        if now > deadline {
+            return None;
+        }
+        thread::park_timeout(deadline - now);
+    }
+}
+
+#[test]
+fn a_callback_that_polls_or_awaits_a_grace_period_sees_it_complete_in_a_quiet_process() {
+    if !isolated("a_callback_that_polls_or_awaits_a_grace_period_sees_it_complete_in_a_quiet_process") {
+        return;
+    }
+    let (verdicts, results) = mpsc::channel();
+    defer_rcu(move || {
+        // The worker is the thread that drives polled grace periods; nothing else runs one here.
+        let state = start_poll();
+        let polled = polls_to_completion(|| state.poll());
+        let mut rcu = pin!(Rcu::new(Box::new(1_u64)));
+        let old = rcu.as_mut().replace(Box::new(2)).expect("non-null");
+        let state = old.grace_period();
+        let polled_old = polls_to_completion(|| state.poll());
+        let awaited = block_on_for_a_while(start_poll().wait_async()).is_some();
+        let old = rcu.as_mut().replace(Box::new(3)).expect("non-null");
+        let awaited_old = block_on_for_a_while(old.wait_async()).map(|value| *value);
+        verdicts.send((polled, polled_old, awaited, awaited_old)).expect("the test waits");
+    });
+    rcu_barrier();
+    let verdict = results.recv().expect("the callback ran");
+    assert_eq!(verdict, (true, true, true, Some(2)), "(start_poll, RcuOld::grace_period, wait_async ×2)");
 }

@@ -73,6 +73,13 @@ pub(crate) fn poll_async(target: u64, id: &mut Option<u64>, waker: &Waker) -> bo
     if d.seq.poll_async(target, id, waker) {
         return true;
     }
+    if drive_on_worker(target) {
+        // Completed: this withdraws the registration just made (the grace period's leader woke
+        // its waker already, which only costs the task a spurious wake-up).
+        let done = d.seq.poll_async(target, id, waker);
+        debug_assert!(done, "the grace period just driven has completed");
+        return done;
+    }
     // The worker runs grace periods until `target`; the one that reaches it wakes us (or
     // another caller's grace period does, whichever completes first).
     start_poll_to(target);
@@ -115,7 +122,7 @@ fn start_poll_to(target: u64) {
 /// Whether the grace period numbered `target` (from [`start_poll`] or [`get_state`]) has
 /// completed; if not, makes sure the worker drives grace periods up to it.
 pub(crate) fn poll(target: u64) -> bool {
-    if domain().poll(target) {
+    if domain().poll(target) || drive_on_worker(target) {
         return true;
     }
     // A state from `get_state` (an `RcuOld`'s) was taken without asking for a grace period, and
@@ -123,6 +130,25 @@ pub(crate) fn poll(target: u64) -> bool {
     // in a loop in an otherwise quiet process would wait forever.
     worker::ensure_grace_period(target);
     false
+}
+
+/// On the callback worker: completes the grace period numbered `target` by leading it, and
+/// returns `true`; elsewhere (or where this thread may not wait) returns `false` at once.
+///
+/// Polled grace periods are driven by the worker. A callback (or a value it drops) that polls one
+/// in a loop, or blocks on a future that waits for one, keeps the worker from driving it, and in a
+/// process where no other thread runs grace periods it would never complete. The worker may wait
+/// for a grace period (callbacks may call `synchronize_rcu`), so it drives it there and then.
+/// Not from the stall handler or inside a read-side section (`must_not_wait`): the grace period
+/// would wait for the caller.
+fn drive_on_worker(target: u64) -> bool {
+    if !worker::on_worker_thread() || thread::must_not_wait() {
+        return false;
+    }
+    start();
+    let d = domain();
+    d.seq.wait_for(d, target);
+    true
 }
 
 /// Waits until the grace period numbered `target` has completed.
