@@ -6,9 +6,13 @@
 //! - `fork()` from inside the stall handler, on a thread that leads a grace period (a
 //!   `synchronize_rcu` caller, and the callback worker): the child's copy of that thread goes on
 //!   with the grace period and must complete it, and the child's later grace periods too;
-//! - `fork()` from inside `QsbrReader::while_offline`;
+//! - `fork()` from inside `QsbrReader::while_offline`, while another thread waits for room at
+//!   the callback backpressure cap, and while other threads run grace periods back to back (in
+//!   their membarrier step, among others);
 //! - a stall handler that queues callbacks, reads, polls, registers and drops a `QsbrReader`,
 //!   and replaces itself and the configuration;
+//! - callbacks that poll a `GpState` in a loop or block on `wait_async` futures, in a process
+//!   where nothing else drives grace periods: they must complete;
 //! - callbacks that call `synchronize_rcu`, `start_poll().wait()`, `RcuOld::wait`, register a
 //!   `QsbrReader`, read `stats()`, change the configuration, and queue thousands of callbacks past
 //!   the backpressure cap;
@@ -646,4 +650,57 @@ fn a_callback_that_polls_or_awaits_a_grace_period_sees_it_complete_in_a_quiet_pr
     rcu_barrier();
     let verdict = results.recv().expect("the callback ran");
     assert_eq!(verdict, (true, true, true, Some(2)), "(start_poll, RcuOld::grace_period, wait_async ×2)");
+}
+
+// --- fork while other threads run grace periods -------------------------------------------------
+
+#[test]
+fn forks_while_other_threads_run_grace_periods_back_to_back_leave_children_that_complete_theirs() {
+    if !isolated(
+        "forks_while_other_threads_run_grace_periods_back_to_back_leave_children_that_complete_theirs",
+    ) {
+        return;
+    }
+    // The engine starts first: a fork while another thread is inside the engine's one-time
+    // start-up leaves the child's `std::sync::Once` running for good (a separate, known bug).
+    synchronize_rcu();
+    let stop = Arc::new(AtomicBool::new(false));
+    let updaters: Vec<_> = (0..2)
+        .map(|_| {
+            let stop = Arc::clone(&stop);
+            thread::spawn(move || {
+                let mut value = pin!(Rcu::new(Box::new(0_u64)));
+                let mut n = 0;
+                while !stop.load(Ordering::SeqCst) {
+                    n += 1;
+                    drop(value.as_mut().replace(Box::new(n)));
+                    synchronize_rcu();
+                }
+            })
+        })
+        .collect();
+    for _ in 0..5 {
+        thread::sleep(Duration::from_millis(5));
+        // SAFETY: the child only uses the engine, whose fork handlers keep it consistent.
+        let outcome = unsafe {
+            in_child(Duration::from_secs(10), |report| {
+                report.line("forked");
+                synchronize_rcu();
+                report.line("synchronized");
+                let mut value = pin!(Rcu::new(Box::new(1_u64)));
+                drop(value.as_mut().replace(Box::new(2)));
+                report.line("replaced");
+                let ran = Arc::new(AtomicBool::new(false));
+                let flag = Arc::clone(&ran);
+                defer_rcu(move || flag.store(true, Ordering::SeqCst));
+                rcu_barrier();
+                if ran.load(Ordering::SeqCst) { Ok(()) } else { Err("the callback did not run".to_owned()) }
+            })
+        };
+        assert_eq!(outcome, Outcome::Passed);
+    }
+    stop.store(true, Ordering::SeqCst);
+    for updater in updaters {
+        updater.join().expect("an updater");
+    }
 }
