@@ -8,7 +8,8 @@
 //!   with the grace period and must complete it, and the child's later grace periods too;
 //! - `fork()` from inside `QsbrReader::while_offline`, while another thread waits for room at
 //!   the callback backpressure cap, and while other threads run grace periods back to back (in
-//!   their membarrier step, among others);
+//!   their membarrier step, among others), and while another thread runs the engine's one-time
+//!   start-up;
 //! - a stall handler that queues callbacks, reads, polls, registers and drops a `QsbrReader`,
 //!   and replaces itself and the configuration;
 //! - callbacks that poll a `GpState` in a loop or block on `wait_async` futures, in a process
@@ -661,9 +662,6 @@ fn forks_while_other_threads_run_grace_periods_back_to_back_leave_children_that_
     ) {
         return;
     }
-    // The engine starts first: a fork while another thread is inside the engine's one-time
-    // start-up leaves the child's `std::sync::Once` running for good (a separate, known bug).
-    synchronize_rcu();
     let stop = Arc::new(AtomicBool::new(false));
     let updaters: Vec<_> = (0..2)
         .map(|_| {
@@ -703,4 +701,47 @@ fn forks_while_other_threads_run_grace_periods_back_to_back_leave_children_that_
     for updater in updaters {
         updater.join().expect("an updater");
     }
+}
+
+// --- fork during the engine's start-up ----------------------------------------------------------
+
+#[test]
+fn a_fork_while_another_thread_starts_the_engine_leaves_the_child_an_engine_that_starts() {
+    if !isolated("a_fork_while_another_thread_starts_the_engine_leaves_the_child_an_engine_that_starts") {
+        return;
+    }
+    // Nothing has started the engine in this process yet: this thread's first call does (the
+    // environment, the membarrier registration, a system call that takes a while, the fork
+    // handlers), and the fork most likely lands in the middle of it.
+    let starter = thread::spawn(synchronize_rcu);
+    thread::sleep(Duration::from_micros(500));
+    // SAFETY: the child only uses the engine, and forks a grandchild that only uses it too.
+    let outcome = unsafe {
+        in_child(Duration::from_secs(10), |report| {
+            synchronize_rcu();
+            report.line("the child's engine started");
+            let guard = read_lock();
+            drop(guard);
+            let ran = Arc::new(AtomicBool::new(false));
+            let flag = Arc::clone(&ran);
+            defer_rcu(move || flag.store(true, Ordering::SeqCst));
+            rcu_barrier();
+            if !ran.load(Ordering::SeqCst) {
+                return Err("the callback did not run".to_owned());
+            }
+            report.line("the child's callbacks run");
+            // The fork handlers are installed once in the child (twice, the prepare handler would
+            // take its locks twice and this fork would never return).
+            match in_child(Duration::from_secs(5), |_| {
+                synchronize_rcu();
+                Ok(())
+            }) {
+                Outcome::Passed => Ok(()),
+                other => Err(format!("the grandchild: {other:?}")),
+            }
+        })
+    };
+    starter.join().expect("the starting thread");
+    assert_eq!(outcome, Outcome::Passed);
+    synchronize_rcu();
 }

@@ -101,7 +101,7 @@ static STALL_HANDLER: AtomicPtr<()> = AtomicPtr::new(core::ptr::null_mut());
 #[cfg(not(loom))]
 pub fn force_fence_barriers() -> Result<(), AlreadyStarted> {
     FORCE_FENCES.store(true, Ordering::Relaxed);
-    // The engine's start-up reads the flag inside a `Once`: starting it here (or waiting for a
+    // The engine's one-time start-up reads the flag: starting it here (or waiting for a
     // start-up that another thread is running) makes the decision final, and it saw our store
     // unless it had read the flag before it, in which case it chose membarrier. Either way the
     // answer below is the flavour in use, never a guess.

@@ -28,6 +28,7 @@
 
 use super::sync::MutexGuard;
 use core::cell::RefCell;
+use core::sync::atomic::{AtomicBool, Ordering};
 use std::thread::Thread;
 
 use super::callbacks::Batch;
@@ -50,12 +51,24 @@ thread_local! {
     static HELD: RefCell<Option<Held>> = const { RefCell::new(None) };
 }
 
-/// Installs the handlers, once, at engine start.
+/// Whether the handlers are installed in this process. Set after `pthread_atfork` returns, and by
+/// the child handler itself: a child forked between the two has the handlers (its handler ran),
+/// so they are never installed twice (the prepare handler would then take its locks twice).
+static INSTALLED: AtomicBool = AtomicBool::new(false);
+
+/// Installs the handlers, once, at engine start (a forked child whose parent had not installed
+/// them yet may come here again).
 pub(crate) fn install_handlers() {
+    // Relaxed: start-up runs on one thread at a time, which orders the calls.
+    if INSTALLED.load(Ordering::Relaxed) {
+        return;
+    }
     // SAFETY: the three handlers are `extern "C" fn()` that neither unwind (they only lock, edit
     // and unlock in-process state) nor depend on arguments; pthread_atfork copies the pointers.
     let rc = unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) };
     assert_eq!(rc, 0, "rcu-runtime: pthread_atfork failed ({rc}); fork() would not be safe");
+    // Relaxed: as above.
+    INSTALLED.store(true, Ordering::Relaxed);
 }
 
 extern "C" fn prepare() {
@@ -75,6 +88,8 @@ extern "C" fn parent() {
 }
 
 extern "C" fn child() {
+    // Relaxed: only this thread exists in the child.
+    INSTALLED.store(true, Ordering::Relaxed);
     let Some(mut held) = HELD.with(|slot| slot.borrow_mut().take()) else {
         return;
     };

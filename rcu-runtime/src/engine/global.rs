@@ -3,15 +3,23 @@
 
 use core::ffi::c_void;
 use core::ptr::NonNull;
-use std::sync::Once;
+use core::sync::atomic::{AtomicI32, Ordering};
 use std::task::Waker;
+use std::time::Duration;
 
 use super::domain::Domain;
 use super::thread::assert_may_wait;
 use super::{config, fork, head, membarrier, thread, worker};
 
 static DOMAIN: Domain = Domain::new();
-static START: Once = Once::new();
+/// Where the one-time start-up is: [`NOT_STARTED`], [`STARTED`], or the id of the process in
+/// which a thread is running it. Not a `std::sync::Once`: a `fork()` while another thread runs
+/// the start-up would leave the child's `Once` running for good (that thread does not exist in
+/// the child), and every call into the engine there would wait for it forever. Recording the
+/// process lets the child see that and run the start-up itself.
+static START: AtomicI32 = AtomicI32::new(NOT_STARTED);
+const NOT_STARTED: i32 = 0;
+const STARTED: i32 = -1;
 
 /// The process-wide RCU engine.
 #[inline(always)]
@@ -24,14 +32,70 @@ pub(crate) fn domain() -> &'static Domain {
 /// Runs before the first reader registers, so the flavour never changes under a reader.
 #[inline]
 pub(crate) fn start() {
-    START.call_once(|| {
-        config::read_env();
-        membarrier::init(config::fences_forced());
-        if membarrier::mode() == Some(config::BarrierMode::Fences) {
-            DOMAIN.use_reader_fences();
+    // Acquire: pairs with the Release store at the end of `start_slow`, so the start-up's effects
+    // (the barrier flavour, the handlers) are visible to whoever sees it done.
+    if START.load(Ordering::Acquire) != STARTED {
+        start_slow();
+    }
+}
+
+/// [`start`] before the start-up is done: runs it, or waits for the thread of this process that
+/// runs it, or (in the child of a `fork()` that happened while a thread of the parent ran it)
+/// runs it again, since that thread does not exist here.
+#[cold]
+#[inline(never)]
+fn start_slow() {
+    // SAFETY: getpid has no preconditions and cannot fail.
+    let me = unsafe { libc::getpid() };
+    loop {
+        // Acquire: as in `start`.
+        let state = START.load(Ordering::Acquire);
+        if state == STARTED {
+            return;
         }
-        fork::install_handlers();
-    });
+        if state == me {
+            // Another thread of this process runs it; start-up takes a system call or two.
+            std::thread::sleep(Duration::from_micros(50));
+            continue;
+        }
+        // Not started, or started by a thread of a parent process that forked meanwhile: only
+        // the forking thread exists in the child, and it was not that one (start-up never forks).
+        // Acquire on success: the parent's partial start-up (a decided barrier flavour) is ours
+        // to complete. Relaxed on failure: we load again.
+        if START.compare_exchange(state, me, Ordering::Acquire, Ordering::Relaxed).is_ok() {
+            run_start_up(state != NOT_STARTED);
+            // Release: pairs with the Acquire loads above and in `start`.
+            START.store(STARTED, Ordering::Release);
+            return;
+        }
+    }
+}
+
+/// The start-up itself; `resumed` in a forked child whose parent had begun it on another thread.
+/// Each step may have run in that parent already, and is idempotent.
+fn run_start_up(resumed: bool) {
+    /// Lets another caller try again if the start-up panics.
+    struct Abandon;
+    impl Drop for Abandon {
+        fn drop(&mut self) {
+            // Relaxed: nothing was started that another thread needs to see.
+            START.store(NOT_STARTED, Ordering::Relaxed);
+        }
+    }
+    let abandon = Abandon;
+    config::read_env();
+    membarrier::init(config::fences_forced());
+    // The parent may have registered membarrier for its address space, not for this one: register
+    // again (as the fork child handler does), falling back to fences if that fails. No reader
+    // is registered yet (registering starts the engine first), so none needs switching.
+    if resumed && membarrier::reinit_after_fork() {
+        debug_assert_eq!(membarrier::mode(), Some(config::BarrierMode::Fences));
+    }
+    if membarrier::mode() == Some(config::BarrierMode::Fences) {
+        DOMAIN.use_reader_fences();
+    }
+    fork::install_handlers();
+    core::mem::forget(abandon);
 }
 
 /// Waits for a full grace period: returns once every read-side critical section that began
