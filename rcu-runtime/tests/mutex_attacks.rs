@@ -12,7 +12,8 @@
 //! - the callback worker blocked (inside a `PinnedDrop` queued by `drop_async`) on the lock that
 //!   an updater holds: grace periods, and dropping an `RcuOld`, still complete under that lock;
 //! - `PinnedDrop`s that panic, with a payload that panics when dropped, on the worker (two in one
-//!   batch, and one inside a boxed `RcuMutex`) and on the user thread (dropping the mutex); a
+//!   batch, and one inside a boxed `RcuMutex`) and on the user thread (dropping the mutex); two
+//!   `#[rcu]` pointees of one struct that do the same on the worker (two late drops); a
 //!   `PinnedDrop` that waits for a grace period and then for the callbacks on the worker: no
 //!   abort, every field is dropped, `rcu_barrier` returns;
 //! - the owner of a live reader borrow moved away: the mutex sent to another thread and dropped
@@ -25,8 +26,8 @@
 //! - `fork` while another thread holds the lock, while the forking thread holds it, while a
 //!   `PinnedDrop` runs on the worker, and while a `drop_async` of a derived struct is queued;
 //! - derive shapes used through the runtime: `Rcu<Arc<RcuMutex<_>>>` (a mutex that readers lock
-//!   through the outer view), zero-sized pointees and fields, fields named like the generated
-//!   items and methods.
+//!   through the outer view), `Rcu<RcuBox<_>>`, zero-sized pointees and fields, fields named
+//!   like the generated items and methods.
 //!
 //! Each scenario that could abort, hang, fork or count callback panics runs in a copy of this
 //! test binary (`isolated`), under a time limit, so that a regression fails its test instead of
@@ -45,8 +46,8 @@ use std::thread;
 use std::time::Duration;
 
 use rcu_runtime::{
-    PinnedDrop, Rcu, RcuHead, RcuLinks, RcuList, RcuMutex, RcuProtected, rcu_barrier, read_lock, stats,
-    synchronize_rcu,
+    PinnedDrop, Rcu, RcuBox, RcuHead, RcuLinks, RcuList, RcuMutex, RcuProtected, rcu_barrier, read_lock,
+    stats, synchronize_rcu,
 };
 use test_support::child::{Outcome, Reporter, in_child};
 use test_support::{HANG, Tracked, counter, finishes_within, join_within, panic_message, wait_until};
@@ -319,6 +320,47 @@ fn pinned_drops_panicking_with_a_bad_payload_on_the_worker_drop_every_field_and_
     finishes_within(HANG, "rcu_barrier after panicking PinnedDrops", rcu_barrier);
     assert_eq!(drops.load(Ordering::SeqCst), 6, "every field, and the values of the `Rcu` fields");
     assert_eq!(stats().callback_panics - before, 3);
+    finishes_within(HANG, "a second rcu_barrier", rcu_barrier);
+}
+
+/// A pointee whose drop panics with a payload that panics when dropped.
+struct BadPointee(Tracked);
+
+impl Drop for BadPointee {
+    fn drop(&mut self) {
+        panic_any(PanicsOnDrop);
+    }
+}
+
+#[derive(RcuProtected)]
+struct TwoBadPointees {
+    #[rcu_head]
+    head: RcuHead,
+    #[rcu]
+    first: Rcu<Box<BadPointee>>,
+    #[rcu]
+    second: Rcu<Box<BadPointee>>,
+}
+
+#[test]
+fn two_rcu_fields_whose_pointees_panic_with_bad_payloads_when_dropped_on_the_worker_do_not_abort() {
+    if !isolated(
+        "two_rcu_fields_whose_pointees_panic_with_bad_payloads_when_dropped_on_the_worker_do_not_abort",
+    ) {
+        return;
+    }
+    let drops = counter();
+    let value = TwoBadPointees {
+        head: RcuHead::new(),
+        first: Rcu::new(Box::new(BadPointee(Tracked::new(1, &drops)))),
+        second: Rcu::new(Box::new(BadPointee(Tracked::new(2, &drops)))),
+    };
+    // On the worker, each `Rcu` field's value is dropped late, after a grace period of its own,
+    // each drop caught on its own: two panics in one batch, no panic while unwinding.
+    let mut rcu = pin!(Rcu::new(Box::new(value)));
+    rcu.as_mut().take().expect("published").drop_async();
+    finishes_within(HANG, "rcu_barrier after two panicking late drops", rcu_barrier);
+    assert_eq!(drops.load(Ordering::SeqCst), 2);
     finishes_within(HANG, "a second rcu_barrier", rcu_barrier);
 }
 
@@ -1003,4 +1045,42 @@ fn fields_named_like_generated_items_are_reached_by_their_own_names() {
     assert_eq!((w.__pin, w.NamedLikeGeneratedView), (11, 12));
     let r = w.project_ref();
     assert_eq!(r.clone.dereference(&read_lock()).copied(), Some(5));
+}
+
+#[derive(RcuProtected)]
+struct Boxes {
+    #[rcu]
+    value: Rcu<RcuBox<Tracked>>,
+}
+
+#[test]
+fn an_rcu_box_behind_an_rcu_field_outlives_a_borrow_taken_before_it_was_replaced_and_is_freed_once() {
+    let drops = counter();
+    let m = RcuMutex::new(Boxes { value: Rcu::new(RcuBox::new(Tracked::new(1, &drops))) });
+    let (borrowed_tx, borrowed_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    thread::scope(|s| {
+        let m = &m;
+        s.spawn(move || {
+            let g = read_lock();
+            let value: &Tracked = m.rcu().value().dereference(&g).expect("published");
+            borrowed_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+            // Replaced, its `RcuOld` waited for by the updater below... which waits for us.
+            assert_eq!(value.check(), 1);
+        });
+        borrowed_rx.recv().unwrap();
+        let mut w = m.lock();
+        let old = w.project().value.replace(RcuBox::new(Tracked::new(2, &drops))).expect("published");
+        release_tx.send(()).unwrap();
+        // The `RcuOld` waits for the reader, then drops the `RcuBox`, which queues its value for
+        // one more grace period.
+        drop(old);
+        drop(w);
+    });
+    rcu_barrier();
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    drop(m);
+    rcu_barrier();
+    assert_eq!(drops.load(Ordering::SeqCst), 2);
 }
