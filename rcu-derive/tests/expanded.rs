@@ -53,6 +53,7 @@ struct Config {
 #[allow(
     dead_code,
     non_camel_case_types,
+    non_snake_case,
     single_use_lifetimes,
     clippy::mut_mut,
     clippy::type_repetition_in_bounds,
@@ -74,6 +75,7 @@ where
 #[allow(
     dead_code,
     non_camel_case_types,
+    non_snake_case,
     single_use_lifetimes,
     clippy::mut_mut,
     clippy::type_repetition_in_bounds,
@@ -339,7 +341,10 @@ const _: () = {
     // One method per `#[rcu]` field, each a raw-pointer projection: no `&Config` is ever made
     // (the updater may hold `Pin<&mut Config>` meanwhile). See `RawView::rcu_field`, which is
     // called as a method of the `RawView` value, so it is the runtime's (the value's type is fixed
-    // by `RcuProtected::view`'s signature) and it admits only `RcuField`s, that is `Rcu`s.
+    // by `RcuProtected::view`'s signature) and it admits only `RcuField`s, that is `Rcu`s. The
+    // methods are named after the fields, where `non_snake_case` (or the user's `allow` of it)
+    // already applies.
+    #[allow(non_snake_case)]
     impl<'view> ConfigView<'view>
     where
         Config: 'view,

@@ -229,6 +229,9 @@ pub(super) fn view_impls(cx: &Cx<'_>) -> TokenStream {
         #[automatically_derived]
         impl #impl_generics #private::Copy for #name #ty_generics #where_clause {}
 
+        // The methods are named after the struct's fields, where the lint (or the user's `allow`
+        // of it) already applies.
+        #[allow(non_snake_case)]
         impl #impl_generics #name #ty_generics #where_clause {
             #(#methods)*
         }

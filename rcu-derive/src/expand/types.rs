@@ -74,9 +74,12 @@ pub(super) fn projection_type(cx: &Cx<'_>, mutability: Mutability) -> TokenStrea
     };
     quote! {
         #[doc = #doc]
+        // `non_snake_case`: the fields are named after the struct's, where the lint (or the user's
+        // `allow` of it) already applies.
         #[allow(
             dead_code,
             non_camel_case_types,
+            non_snake_case,
             single_use_lifetimes,
             clippy::mut_mut,
             clippy::type_repetition_in_bounds,

@@ -175,7 +175,26 @@ impl<T: RcuProtected> RcuMutex<T> {
     /// # Panics
     ///
     /// If the current thread holds the lock already (a second `lock` while a guard lives, or a
-    /// `lock` from inside a closure the lock holder runs): waiting would deadlock.
+    /// `lock` from inside a closure the lock holder runs, or from a `Drop` or `PinnedDrop` of a
+    /// value it frees under the lock, such as the value of an `RcuOld` it drops): waiting would
+    /// deadlock.
+    ///
+    /// A guard leaked with `mem::forget` keeps the lock held for good: the thread that leaked it
+    /// gets this panic, other threads block for ever ([`try_lock`](Self::try_lock) returns
+    /// `None`), while readers, [`get_mut`](Self::get_mut), [`into_inner`](Self::into_inner) and
+    /// the mutex's drop still work. (A thread started after the leaking one ended may reuse its
+    /// thread-local memory and get the panic too.)
+    ///
+    /// # Deadlocks with the callback worker
+    ///
+    /// A value freed on the callback worker ([`RcuOld::defer_drop`](crate::RcuOld::defer_drop),
+    /// [`RcuOld::drop_async`](crate::RcuOld::drop_async), an [`RcuBox`](crate::RcuBox)) whose
+    /// `Drop` or `PinnedDrop` locks this mutex makes the worker wait for the holder. The holder
+    /// must then not wait for the worker: not [`rcu_barrier`](crate::rcu_barrier), not
+    /// [`RcuOld::wait_async`](crate::RcuOld::wait_async) or a polled grace period, and not queue
+    /// callbacks past [`max_pending_callbacks`](crate::config::max_pending_callbacks)
+    /// (backpressure waits for the worker): both would wait for good. Grace periods waited for
+    /// by the holder itself (`synchronize_rcu`, dropping an `RcuOld`) do not need the worker.
     ///
     /// ```
     /// use rcu_runtime::{Rcu, RcuMutex, RcuProtected};
