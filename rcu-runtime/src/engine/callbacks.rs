@@ -257,11 +257,17 @@ impl Domain {
     /// first) waits at most for callbacks to run. A panicking callback is caught and counted;
     /// the rest of the batch still runs.
     pub(crate) fn process_callbacks(&self) -> usize {
+        // Taken under the in-flight lock, which `fork()` takes first: a fork between the take and
+        // the store would leave the child without the batch (neither queued nor in flight: never
+        // run, and counted as pending for good).
+        let mut in_flight = sync::lock(&self.callbacks.in_flight);
         let batch = self.callbacks.take_all();
         if batch.is_empty() {
+            drop(in_flight);
             return self.callbacks.pending();
         }
-        *sync::lock(&self.callbacks.in_flight) = Some(batch);
+        *in_flight = Some(batch);
+        drop(in_flight);
         // A grace period that starts after the batch was taken covers it: every callback in it
         // was queued before, and so after its object was unpublished.
         self.seq.wait_for(self, self.seq.snapshot());
