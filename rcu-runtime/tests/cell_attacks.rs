@@ -20,7 +20,6 @@
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind, panic_any};
 use std::pin::Pin;
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Wake, Waker};
@@ -29,30 +28,10 @@ use std::time::{Duration, Instant};
 
 use rcu_runtime::{RcuCell, RcuRef, is_reading, rcu_barrier, read_lock, start_poll, stats, synchronize_rcu};
 use test_support::child::{Outcome, Reporter, in_child};
-use test_support::{HANG, Tracked, counter, finishes_within, panic_message, wait_until};
+use test_support::{HANG, Tracked, counter, finishes_within, isolated, panic_message, wait_until};
 
 /// The part of the message every "would deadlock" panic shares.
 const INSIDE_A_SECTION: &str = "called inside an RCU read-side critical section on the same thread";
-
-/// Set in the environment of a copy of this test binary that runs one test on its own.
-const IN_SUBPROCESS: &str = "RCU_CELL_ATTACKS_SUBPROCESS";
-
-/// Runs the test `name` in a copy of this test binary, so that an abort or a deadlock of the
-/// engine's locks cannot take the other tests down; returns whether this is that copy (then the
-/// caller runs the test body).
-fn isolated(name: &str) -> bool {
-    if std::env::var_os(IN_SUBPROCESS).is_some() {
-        return true;
-    }
-    let output = Command::new(std::env::current_exe().expect("the test binary's path"))
-        .args(["--exact", name, "--nocapture", "--test-threads=1"])
-        .env(IN_SUBPROCESS, "1")
-        .output()
-        .expect("cannot run the test binary again");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{name} failed in its own process ({}):\n{stderr}", output.status);
-    false
-}
 
 /// A waker whose last drop starts a polled grace period: user code that runs wherever the
 /// engine drops its copy of the waker, and that takes the engine's grace-period lock.

@@ -6,7 +6,6 @@
 
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
@@ -14,28 +13,7 @@ use rcu_runtime::{
     RcuHashMap, RcuLinks, RcuList, RcuMap, RcuProtected, defer_rcu, rcu_barrier, read_lock, stats,
 };
 use test_support::child::{Outcome, in_child};
-use test_support::{Tracked, counter, liveness, panic_message};
-
-/// Set in the environment of a copy of this test binary that runs one test on its own.
-const IN_SUBPROCESS: &str = "RCU_COLLECTION_ATTACKS_SUBPROCESS";
-
-/// Runs the test `name` in a copy of this test binary, so that an abort cannot take the other
-/// tests down; returns whether this is that copy (then the caller runs the test body).
-fn isolated(name: &str) -> bool {
-    if std::env::var_os(IN_SUBPROCESS).is_some() {
-        return true;
-    }
-    let output = Command::new(std::env::current_exe().expect("the test binary's path"))
-        .args(["--exact", name, "--nocapture", "--test-threads=1"])
-        .env(IN_SUBPROCESS, "1")
-        .output()
-        .expect("cannot run the test binary again");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{name} failed in its own process ({}):\n{stderr}", output.status);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("1 passed"), "{name} did not run in its own process:\n{stdout}");
-    false
-}
+use test_support::{Tracked, counter, isolated, liveness, panic_message};
 
 /// Frees a collection that `Box::leak` made `'static` (for a thread-local or a thread of the
 /// test to reach it), once the test is done with it.

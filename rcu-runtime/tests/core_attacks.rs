@@ -31,7 +31,6 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind, panic_any};
 use std::pin::pin;
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
@@ -45,49 +44,7 @@ use rcu_runtime::{
     start_poll, stats, synchronize_rcu,
 };
 use test_support::child::{Outcome, Reporter, in_child, wait_and_read};
-use test_support::{Tracked, counter};
-
-/// Set in the environment of a copy of this test binary that runs one test on its own.
-const IN_SUBPROCESS: &str = "RCU_CORE_ATTACKS_SUBPROCESS";
-
-/// How long a scenario in its own process may take before it counts as hung.
-const LIMIT: Duration = Duration::from_secs(20);
-
-/// Runs the test `name` in a copy of this test binary, killed after [`LIMIT`], so that an abort
-/// or a deadlock cannot take the other tests down; returns whether this is that copy (then the
-/// caller runs the test body).
-fn isolated(name: &str) -> bool {
-    if std::env::var_os(IN_SUBPROCESS).is_some() {
-        return true;
-    }
-    let mut child = Command::new(std::env::current_exe().expect("the test binary's path"))
-        .args(["--exact", name, "--nocapture", "--test-threads=1"])
-        .env(IN_SUBPROCESS, "1")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("cannot run the test binary again");
-    let stderr = child.stderr.take().expect("piped");
-    let reader = thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
-    let deadline = Instant::now() + LIMIT;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            break Some(status);
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        thread::sleep(Duration::from_millis(5));
-    };
-    let stderr = reader.join().unwrap_or_default();
-    match status {
-        Some(status) => assert!(status.success(), "{name} failed in its own process ({status}):\n{stderr}"),
-        None => panic!("{name} hung in its own process (killed after {LIMIT:?}):\n{stderr}"),
-    }
-    false
-}
+use test_support::{Tracked, counter, isolated};
 
 /// A panic payload whose destructor panics.
 struct PanicsOnDrop;

@@ -6,11 +6,10 @@
 
 use core::pin::pin;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use rcu_runtime::{Rcu, defer_rcu, rcu_barrier, read_lock, start_poll, stats, synchronize_rcu};
-use test_support::panic_message;
+use test_support::{isolated, panic_message};
 
 /// The part of the message every "would deadlock" panic shares.
 const INSIDE_A_SECTION: &str = "called inside an RCU read-side critical section on the same thread";
@@ -36,25 +35,6 @@ fn rcu_barrier_inside_a_section_panics() {
     let msg = panic_inside_a_section(rcu_barrier);
     assert!(msg.starts_with("rcu_barrier() ") && msg.contains(INSIDE_A_SECTION), "{msg}");
     rcu_barrier();
-}
-
-/// Set in the environment of a copy of this test binary that runs one test on its own.
-const IN_SUBPROCESS: &str = "RCU_MISUSE_PANICS_SUBPROCESS";
-
-/// Runs the test `name` in a copy of this test binary, so that an abort cannot take the other
-/// tests down; returns whether this is that copy (then the caller runs the test body).
-fn isolated(name: &str) -> bool {
-    if std::env::var_os(IN_SUBPROCESS).is_some() {
-        return true;
-    }
-    let output = Command::new(std::env::current_exe().expect("the test binary's path"))
-        .args(["--exact", name, "--nocapture", "--test-threads=1"])
-        .env(IN_SUBPROCESS, "1")
-        .output()
-        .expect("cannot run the test binary again");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{name} failed in its own process ({}):\n{stderr}", output.status);
-    false
 }
 
 /// Regression test: `RcuOld::wait` panics before it takes the value out of `self`, so unwinding

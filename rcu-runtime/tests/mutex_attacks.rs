@@ -39,7 +39,6 @@ use std::marker::PhantomPinned;
 use std::mem;
 use std::panic::{AssertUnwindSafe, catch_unwind, panic_any};
 use std::pin::Pin;
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, mpsc};
 use std::thread;
@@ -50,31 +49,12 @@ use rcu_runtime::{
     stats, synchronize_rcu,
 };
 use test_support::child::{Outcome, Reporter, in_child};
-use test_support::{HANG, Tracked, counter, finishes_within, join_within, panic_message, wait_until};
+use test_support::{
+    HANG, Tracked, counter, finishes_within, isolated, join_within, panic_message, wait_until,
+};
 
 /// The start of the message of a re-entrant `RcuMutex::lock`.
 const REENTERED: &str = "RcuMutex::lock() called while this thread holds the same structure's updaters' lock";
-
-/// Set in the environment of a copy of this test binary that runs one test on its own.
-const IN_SUBPROCESS: &str = "RCU_MUTEX_ATTACKS_SUBPROCESS";
-
-/// Runs the test `name` in a copy of this test binary, so that an abort or a hang cannot take the
-/// other tests down; returns whether this is that copy (then the caller runs the test body).
-fn isolated(name: &str) -> bool {
-    if std::env::var_os(IN_SUBPROCESS).is_some() {
-        return true;
-    }
-    let output = Command::new(std::env::current_exe().expect("the test binary's path"))
-        .args(["--exact", name, "--nocapture", "--test-threads=1"])
-        .env(IN_SUBPROCESS, "1")
-        .output()
-        .expect("cannot run the test binary again");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{name} failed in its own process ({}):\n{stderr}", output.status);
-    assert!(stdout.contains("1 passed"), "{name} did not run in its own process:\n{stdout}");
-    false
-}
 
 /// The message of the panic `f` raises; fails the test if it returns.
 fn panics(f: impl FnOnce()) -> String {

@@ -38,6 +38,7 @@
 #![cfg(not(loom))]
 
 pub mod child;
+pub mod isolated;
 pub mod liveness;
 pub mod panics;
 pub mod poison_alloc;
@@ -53,6 +54,7 @@ pub mod tracked;
 #[global_allocator]
 static ALLOC: poison_alloc::PoisonAllocator = poison_alloc::PoisonAllocator;
 
+pub use isolated::isolated;
 pub use liveness::{HANG, finishes_within, join_while_progressing, join_within, wait_until};
 pub use panics::panic_message;
 pub use probe::{Fallback, Probe};
