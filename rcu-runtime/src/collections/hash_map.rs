@@ -21,7 +21,7 @@ use std::collections::hash_map::RandomState;
 use std::sync::TryLockError;
 
 use self::raw::{Header, MIN_LOG2, RawNode, RawTable, STRIPE_BITS, stripe_of};
-use self::retired::{Tables, free_table};
+use self::retired::{Spare, Tables, free_table};
 use self::stripes::{Local, REENTRY_ADVICE, Shared};
 use crate::engine::sync::{Arc, AtomicPtr, AtomicUsize, Mutex, Ordering};
 use crate::writer_lock::WriterGuard;
@@ -413,19 +413,17 @@ where
         // Out here, not moved into the closure: if `Eq` panics under the lock, the key and value
         // are dropped after unlocking, so their `Drop` may update this map.
         let mut entry = Some((key, value));
-        let ((replaced, grow), resizing) = self.locked(hash, "RcuHashMap::insert", |locked| {
+        let ((replaced, grow), resizing) = self.locked(hash, "RcuHashMap::insert", |mut locked| {
             let key = &entry.as_ref().expect("taken only below").0;
             // SAFETY: we hold the bucket's stripe lock (`locked`).
             let (link, old) = unsafe { raw::find_locked(locked.head, |k| k == key) };
             let (key, value) = entry.take().expect("taken only here");
-            let node = locked.local.new_node(&self.shared.spare, key, value);
             let Some(old) = NonNull::new(old) else {
-                // SAFETY: as above; the node is fresh and the map owns it from now on.
-                unsafe { raw::link_front(locked.head, node) };
-                // INVARIANT: one node more in this stripe.
-                let count = add(locked.count, 1);
-                return (None, count * 4 > (locked.buckets >> STRIPE_BITS) * 3);
+                // SAFETY: the key is not in the bucket (looked up just now, under the lock).
+                let (_, grow) = unsafe { locked.link_new(&self.shared.spare, key, value) };
+                return (None, grow);
             };
+            let node = locked.local.new_node(&self.shared.spare, key, value);
             // SAFETY: as above; `link` points to `old`.
             unsafe { raw::replace_at(link, old.as_ptr(), node) };
             // SAFETY: we hold the stripe lock; `old` was the map's, unlinked just now.
@@ -515,22 +513,20 @@ where
         // thread was faster, the key and value are dropped after unlocking (their `Drop` may
         // update this map).
         let mut entry = Some((key, make()));
-        let ((present, grow), resizing) = self.locked(hash, "RcuHashMap::get_or_insert_with", |locked| {
-            let key = &entry.as_ref().expect("taken only below").0;
-            // SAFETY: we hold the bucket's stripe lock (`locked`).
-            let (_, old) = unsafe { raw::find_locked(locked.head, |k| k == key) };
-            if !old.is_null() {
-                // Someone was faster: keep theirs, drop ours outside the lock.
-                return (old, false);
-            }
-            let (key, value) = entry.take().expect("taken only here");
-            let node = locked.local.new_node(&self.shared.spare, key, value);
-            // SAFETY: as above; the node is fresh and the map owns it from now on.
-            unsafe { raw::link_front(locked.head, node) };
-            // INVARIANT: one node more in this stripe.
-            let count = add(locked.count, 1);
-            (node.as_ptr(), count * 4 > (locked.buckets >> STRIPE_BITS) * 3)
-        });
+        let ((present, grow), resizing) =
+            self.locked(hash, "RcuHashMap::get_or_insert_with", |mut locked| {
+                let key = &entry.as_ref().expect("taken only below").0;
+                // SAFETY: we hold the bucket's stripe lock (`locked`).
+                let (_, old) = unsafe { raw::find_locked(locked.head, |k| k == key) };
+                if !old.is_null() {
+                    // Someone was faster: keep theirs, drop ours outside the lock.
+                    return (old, false);
+                }
+                let (key, value) = entry.take().expect("taken only here");
+                // SAFETY: the key is not in the bucket (looked up just now, under the lock).
+                let (node, grow) = unsafe { locked.link_new(&self.shared.spare, key, value) };
+                (node.as_ptr(), grow)
+            });
         drop(entry);
         if grow || resizing {
             self.resize();
@@ -634,6 +630,25 @@ struct Locked<'a, K, V> {
     buckets: usize,
     /// What the stripe's updaters keep: where unlinked nodes go, memory for new ones.
     local: &'a mut Local<K, V>,
+}
+
+impl<K, V> Locked<'_, K, V> {
+    /// Links a new entry at the front of the bucket and counts it; returns its node and whether
+    /// the stripe's load now calls for a larger table.
+    ///
+    /// # Safety
+    ///
+    /// `key` is not in the bucket (the caller looked it up under this stripe lock).
+    unsafe fn link_new(&mut self, spare: &Spare<K, V>, key: K, value: V) -> (NonNull<RawNode<K, V>>, bool) {
+        let node = self.local.new_node(spare, key, value);
+        // SAFETY: we hold the bucket's stripe lock (a `Locked` exists only under it); the node
+        // is fresh, the map owns it from now on, and its key is new to the bucket (the caller's
+        // contract).
+        unsafe { raw::link_front(self.head, node) };
+        // INVARIANT: one node more in this stripe.
+        let count = add(self.count, 1);
+        (node, count * 4 > (self.buckets >> STRIPE_BITS) * 3)
+    }
 }
 
 /// Adds `delta` (wrapping: `usize::MAX` subtracts one) to a stripe count, under its lock; returns
