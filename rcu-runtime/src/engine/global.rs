@@ -209,7 +209,7 @@ fn drive_on_worker(target: u64) -> bool {
     if !worker::on_worker_thread() || thread::must_not_wait() {
         return false;
     }
-    start();
+    // No `start()`: the worker exists only once the engine has started.
     let d = domain();
     d.seq.wait_for(d, target);
     true

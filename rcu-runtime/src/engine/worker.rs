@@ -75,8 +75,11 @@ pub(crate) fn ensure_grace_period(target: u64) {
     // wakes the worker after its `fetch_max`, and the worker loads the request again after every
     // wake-up before it parks: it drives grace periods up to `target`, and a second wake-up would
     // add nothing. (If that requester's thread did not survive a fork, `ensure_running` starts
-    // this process's worker, which begins by loading the request.)
-    if GP_REQUEST.fetch_max(target, Ordering::AcqRel) < target {
+    // this process's worker, which begins by loading the request.) The plain load first keeps a
+    // caller that polls in a loop from writing the worker's shared request line at every poll.
+    // Acquire: as the `fetch_max`'s load half.
+    if GP_REQUEST.load(Ordering::Acquire) < target && GP_REQUEST.fetch_max(target, Ordering::AcqRel) < target
+    {
         wake();
     } else {
         ensure_running();
